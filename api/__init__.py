@@ -1,0 +1,1 @@
+"""ASGI application, settings, authentication, request context and command line."""

@@ -1,0 +1,167 @@
+"""The ASGI application: GraphQL at /graphql, health and readiness, request ids, body limits."""
+
+from __future__ import annotations
+
+import gc
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from tortoise import Tortoise
+
+from api.context import Context
+from api.logs import configure_logging, request_id_var
+from api.settings import Settings, load_settings
+from api.tokens import InvalidToken, read_token
+from domain.db import close_database, open_database
+from domain.viewer import ANONYMOUS, Viewer
+from schema import build_schema
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _graphql_error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)
+
+
+class GraphQLApp(GraphQL):
+    """Strawberry's ASGI app with our context, JSON encoder and bearer-token check."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            build_schema(production=settings.production),
+            graphql_ide=None if settings.production else "graphiql",
+        )
+        self.settings = settings
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        viewer = ANONYMOUS
+        if scope["type"] == "http":
+            authorization = Request(scope).headers.get("authorization")
+            if authorization:
+                scheme, _, token = authorization.partition(" ")
+                try:
+                    if scheme.lower() != "bearer":
+                        raise InvalidToken("not a bearer token")
+                    viewer = read_token(token.strip(), secret_key=self.settings.secret_key)
+                except InvalidToken:
+                    response = _graphql_error(
+                        401,
+                        "The bearer token is invalid or has expired; sign in again",
+                        "UNAUTHENTICATED",
+                        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                    )
+                    await response(scope, receive, send)
+                    return
+        scope.setdefault("state", {})["viewer"] = viewer
+        await super().__call__(scope, receive, send)
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        viewer: Viewer = request.scope["state"].get("viewer", ANONYMOUS)
+        return Context(viewer=viewer, settings=self.settings, request_id=request.scope["state"]["request_id"])
+
+
+class RequestGuard:
+    """Gives every request an id (echoed in X-Request-ID) and refuses bodies over the size limit."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = Request(scope).headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        try:
+            length = Request(scope).headers.get("content-length")
+            if length and (not length.isdigit() or int(length) > self.max_body_bytes):
+                await self._too_large(scope, receive, send_with_id)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+                return message
+
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except _BodyTooLarge:
+                await self._too_large(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _graphql_error(413, f"The request body is larger than {self.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE")
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The application; the database must already be migrated (`clubgraph migrate`)."""
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await open_database(settings.database_url, migrate_schema=False)
+        # Objects alive after start-up never become garbage: keep them out of every collection.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await close_database()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", GraphQLApp(settings), methods=["GET", "POST"]),
+            Route("/health", health),
+            Route("/ready", ready),
+        ],
+        middleware=[Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+    )

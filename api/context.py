@@ -1,0 +1,17 @@
+"""The per-request GraphQL context: who is asking, fresh DataLoaders, and the request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from api.settings import Settings
+from domain.viewer import Viewer
+from loaders import Loaders
+
+
+@dataclass(slots=True)
+class Context:
+    viewer: Viewer
+    settings: Settings
+    request_id: str
+    loaders: Loaders = field(default_factory=Loaders)

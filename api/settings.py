@@ -1,0 +1,69 @@
+"""Settings read once from environment variables, with safe defaults for local use."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SECRET_KEY = "clubgraph-development-secret-do-not-use-in-production"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str = "development"
+    database_url: str = f"sqlite://{DEFAULT_DATA_DIR / 'clubgraph.sqlite3'}"
+    secret_key: str = DEFAULT_SECRET_KEY
+    token_ttl_seconds: int = 3600
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_000_000
+    log_level: str = "info"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def check(self) -> None:
+        if self.env not in ("development", "production", "test"):
+            raise SettingsError(f"CLUBGRAPH_ENV must be development, production or test, not {self.env!r}")
+        if self.production and self.secret_key == DEFAULT_SECRET_KEY:
+            raise SettingsError("CLUBGRAPH_SECRET_KEY must be set to a secret of your own in production")
+        if len(self.secret_key) < 32:
+            raise SettingsError("CLUBGRAPH_SECRET_KEY must be at least 32 characters long")
+        if self.token_ttl_seconds <= 0:
+            raise SettingsError("CLUBGRAPH_TOKEN_TTL_SECONDS must be a positive number of seconds")
+        if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingsError("DATABASE_URL must be a sqlite:// or postgres:// URL")
+
+
+def _int(environ: dict[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    defaults = Settings()
+    settings = Settings(
+        env=environ.get("CLUBGRAPH_ENV", defaults.env),
+        database_url=environ.get("DATABASE_URL") or defaults.database_url,
+        secret_key=environ.get("CLUBGRAPH_SECRET_KEY") or defaults.secret_key,
+        token_ttl_seconds=_int(environ, "CLUBGRAPH_TOKEN_TTL_SECONDS", defaults.token_ttl_seconds),
+        host=environ.get("CLUBGRAPH_HOST", defaults.host),
+        port=_int(environ, "CLUBGRAPH_PORT", defaults.port),
+        max_body_bytes=_int(environ, "CLUBGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
+        log_level=environ.get("CLUBGRAPH_LOG_LEVEL", defaults.log_level),
+    )
+    settings.check()
+    return settings

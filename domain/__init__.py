@@ -1,0 +1,1 @@
+"""Tortoise models and the club's business rules; callable without GraphQL."""

@@ -1,0 +1,46 @@
+"""Database connection: Tortoise configuration, start-up migration and shutdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+APP_LABEL = "models"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    if database_url.startswith("postgresql://"):
+        database_url = "postgres://" + database_url.removeprefix("postgresql://")
+    if database_url.startswith("sqlite://"):
+        path = database_url.removeprefix("sqlite://")
+        if path not in (":memory:", "") and not path.startswith("/"):
+            path = str(Path(path).resolve())
+        if path not in (":memory:", ""):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        database_url = f"sqlite://{path}"
+    return {
+        "connections": {"default": database_url},
+        "apps": {APP_LABEL: {"models": ["domain.models"], "migrations": "domain.migrations"}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+async def open_database(database_url: str, *, migrate_schema: bool = True) -> None:
+    """Connect, and bring the schema up to the newest migration when asked."""
+    config = tortoise_config(database_url)
+    if migrate_schema:
+        await migrate(config=config)
+    # Requests run in other tasks than the one that opened the database: let them all find it.
+    await Tortoise.init(config=config, _enable_global_fallback=True)
+
+
+async def close_database() -> None:
+    await Tortoise.close_connections()
+
+
+# For Tortoise's own command line: `tortoise -c domain.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config("sqlite://:memory:")

@@ -1,0 +1,72 @@
+"""Who may do what: the staff permission table, kept as data in one place, deny by default.
+
+Members act on their own record only; those rules live beside the actions in the domain
+modules. Staff act by role; an account manager writes only the records of their own members.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from domain.errors import NotAuthenticated, PermissionDenied
+from domain.models import StaffRole
+from domain.viewer import Viewer
+
+
+class Permission(StrEnum):
+    MEMBER_READ = "member_read"
+    MEMBER_CREATE = "member_create"
+    MEMBER_UPDATE = "member_update"
+    MEMBER_PREFERENCE_WRITE = "member_preference_write"
+    MEMBER_IMPORTANT_DATE_WRITE = "member_important_date_write"
+    MEMBER_CONSENT_WRITE = "member_consent_write"
+    MEMBER_ASSIGN_ACCOUNT_MANAGER = "member_assign_account_manager"
+    MEMBER_SET_TIER = "member_set_tier"
+    STAFF_READ = "staff_read"
+
+
+_MEMBER_CARE = {
+    Permission.MEMBER_READ,
+    Permission.MEMBER_CREATE,
+    Permission.MEMBER_UPDATE,
+    Permission.MEMBER_PREFERENCE_WRITE,
+    Permission.MEMBER_IMPORTANT_DATE_WRITE,
+    Permission.MEMBER_CONSENT_WRITE,
+    Permission.STAFF_READ,
+}
+
+ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
+    StaffRole.FRONT_DESK: frozenset(
+        {Permission.MEMBER_READ, Permission.MEMBER_CREATE, Permission.MEMBER_PREFERENCE_WRITE, Permission.STAFF_READ}
+    ),
+    StaffRole.ACCOUNT_MANAGER: frozenset(_MEMBER_CARE),
+    StaffRole.EVENT_MANAGER: frozenset({Permission.MEMBER_READ, Permission.STAFF_READ}),
+    StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ}),
+    StaffRole.CLUB_MANAGER: frozenset(Permission),
+    StaffRole.ADMINISTRATOR: frozenset(Permission),
+}
+
+# Roles whose writes to a member are limited to the members assigned to them.
+OWN_MEMBERS_ONLY: frozenset[StaffRole] = frozenset({StaffRole.ACCOUNT_MANAGER})
+
+
+def has_permission(viewer: Viewer, permission: Permission) -> bool:
+    return viewer.role is not None and permission in ROLE_PERMISSIONS.get(viewer.role, frozenset())
+
+
+def require_permission(viewer: Viewer, permission: Permission) -> None:
+    if viewer.is_anonymous:
+        raise NotAuthenticated()
+    if not has_permission(viewer, permission):
+        raise PermissionDenied()
+
+
+def may_write_member(viewer: Viewer, permission: Permission, *, account_manager_id: int | None) -> bool:
+    """A staff write to one member's record: the role allows it, and the scope too."""
+    if not has_permission(viewer, permission):
+        return False
+    return viewer.role not in OWN_MEMBERS_ONLY or account_manager_id == viewer.id
+
+
+def may_read_member(viewer: Viewer, member_id: int) -> bool:
+    return viewer.is_member_self(member_id) or has_permission(viewer, Permission.MEMBER_READ)

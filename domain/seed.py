@@ -1,0 +1,268 @@
+"""Deterministic demo data: tiers, benefits, staff, the demo member and a crowd of invented members."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from tortoise.transactions import in_transaction
+
+from domain import models
+from domain.models import (
+    ConsentPurpose,
+    ConsentSource,
+    Gender,
+    ImportantDateKind,
+    MemberStatus,
+    PreferenceCategory as Cat,
+    QuotaPeriod,
+    StaffRole,
+    TierChangeSource,
+)
+from domain.passwords import hash_password
+
+SEED = 20261125
+REFERENCE_DATE = date(2026, 11, 1)
+BATCH_SIZE = 1000
+_REFERRAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+DEMO_MEMBER_EMAIL = "member@clubgraph.example"
+DEMO_MEMBER_PASSWORD = "member-demo"
+
+# (email, password, name, role); the first account manager looks after the demo member.
+_STAFF = [
+    ("manager@clubgraph.example", "manager-demo", "周静怡", StaffRole.CLUB_MANAGER),
+    ("frontdesk@clubgraph.example", "frontdesk-demo", "Lukas Brunner", StaffRole.FRONT_DESK),
+    ("am@clubgraph.example", "am-demo", "王嘉怡", StaffRole.ACCOUNT_MANAGER),
+    ("am2@clubgraph.example", "am-demo", "Amélie Rossi", StaffRole.ACCOUNT_MANAGER),
+    ("am3@clubgraph.example", "am-demo", "黄志明", StaffRole.ACCOUNT_MANAGER),
+    ("events@clubgraph.example", "events-demo", "Sofia Okafor", StaffRole.EVENT_MANAGER),
+    ("partners@clubgraph.example", "partners-demo", "Daniel 陈", StaffRole.PARTNER_MANAGER),
+    ("admin@clubgraph.example", "admin-demo", "李文博", StaffRole.ADMINISTRATOR),
+]
+
+DEMO_LOGINS: list[tuple[str, str, str]] = [("Member", DEMO_MEMBER_EMAIL, DEMO_MEMBER_PASSWORD)] + [
+    (role.value.replace("_", " ").capitalize(), email, password)
+    for email, password, _, role in _STAFF
+    if email not in ("am2@clubgraph.example", "am3@clubgraph.example")
+]
+
+_TIERS = [
+    ("Silver", "The entry tier: club access and member pricing."),
+    ("Gold", "For regulars: guest passes, priority booking and a birthday gift."),
+    ("Platinum", "Lounge access, private gallery visits and a sommelier on call."),
+    ("Diamond", "The full house: chauffeur service and unlimited priority, by invitation."),
+]
+_MULTIPLIERS = [Decimal("1.00"), Decimal("1.25"), Decimal("1.50"), Decimal("2.00")]
+_GUEST_PASSES = [2, 4, 6, 12]
+# (code, name, description, lowest rank that gets it, quota, quota period); no quota means unlimited
+_EXTRA_BENEFITS = [
+    ("birthday_gift", "Birthday gift", "A gift in the member's birthday month.", 2, 1, QuotaPeriod.YEAR),
+    ("priority_booking", "Priority booking", "Tables and events open to you before everyone else.", 2, None, None),
+    ("private_gallery_visit", "Private gallery visit", "An after-hours visit with a curator.", 3, 1, QuotaPeriod.YEAR),
+    ("lounge_access", "Lounge access", "The members' lounge, any day of the week.", 3, None, None),
+    ("sommelier_consultation", "Sommelier consultation", "Time with the head sommelier.", 3, 2, QuotaPeriod.YEAR),
+    ("chauffeur_service", "Chauffeur service", "A driver to and from the club.", 4, 2, QuotaPeriod.MONTH),
+]
+
+# (hanzi, pinyin)
+_CN_SURNAMES = [("林", "lin"), ("陈", "chen"), ("王", "wang"), ("李", "li"), ("张", "zhang"), ("刘", "liu"),
+                ("杨", "yang"), ("黄", "huang"), ("赵", "zhao"), ("吴", "wu"), ("周", "zhou"), ("徐", "xu"),
+                ("孙", "sun"), ("马", "ma"), ("朱", "zhu"), ("胡", "hu"), ("郭", "guo"), ("何", "he"),
+                ("高", "gao"), ("罗", "luo"), ("梁", "liang"), ("宋", "song"), ("郑", "zheng"), ("谢", "xie")]
+_CN_GIVEN = {
+    Gender.FEMALE: [("婉清", "wanqing"), ("雨桐", "yutong"), ("静怡", "jingyi"), ("诗涵", "shihan"),
+                    ("梦瑶", "mengyao"), ("欣然", "xinran"), ("佳琪", "jiaqi"), ("若曦", "ruoxi"),
+                    ("晓彤", "xiaotong"), ("慧敏", "huimin"), ("雅琴", "yaqin"), ("美玲", "meiling")],
+    Gender.MALE: [("思远", "siyuan"), ("浩然", "haoran"), ("子轩", "zixuan"), ("俊杰", "junjie"),
+                  ("志强", "zhiqiang"), ("宇航", "yuhang"), ("博文", "bowen"), ("明哲", "mingzhe"),
+                  ("建国", "jianguo"), ("天佑", "tianyou"), ("嘉豪", "jiahao"), ("文涛", "wentao")],
+}
+_LATIN_FIRST = {
+    Gender.FEMALE: ["Amélie", "Chiara", "Ingrid", "Leila", "Sofia", "Nadia", "Charlotte", "Aiko", "Mariana",
+                    "Elena", "Zoe", "Freya", "Amara", "Isabel", "Hanna", "Priya"],
+    Gender.MALE: ["Lukas", "Matteo", "Olivier", "Rafael", "Tobias", "Henrik", "Kwame", "Arjun", "Nikolai",
+                  "Samuel", "Julien", "Andrés", "Felix", "Omar", "Thomas", "Kenji"],
+}
+_LATIN_LAST = ["Müller", "Rossi", "Dubois", "Fernández", "Okafor", "Lindqvist", "Nakamura", "Kowalski",
+               "Brunner", "Moreau", "Haddad", "Costa", "O'Neill", "Van der Berg", "Schmid", "Petrov",
+               "Mehta", "Keller", "Santos", "Andersen", "Bianchi", "Weber", "Novak", "Laurent"]
+_ASCII = str.maketrans("üéáèöäó", "ueaeoao", "' ")
+
+_PREFERENCES: dict[Cat, list[str]] = {
+    Cat.FOOD: ["No shellfish", "Vegetarian", "Gluten-free", "Loves oysters", "不吃辣", "Lactose intolerant"],
+    Cat.DRINK: ["Burgundy, Pinot Noir", "Single malt, no ice", "Champagne on arrival", "不喝酒", "Oolong tea"],
+    Cat.SEATING: ["Corner table by the window", "Quiet booth", "Terrace when warm", "靠窗的位置"],
+    Cat.LIGHTING: ["Dim", "Bright, reads the menu without glasses", "Candlelight"],
+    Cat.MUSIC: ["Jazz", "Classical", "No music at the table", "Bossa nova"],
+    Cat.CONTACT_CHANNEL: ["WeChat", "Email", "Phone call", "WhatsApp", "SMS"],
+    Cat.CONTACT_HOURS: ["After 18:00", "Mornings only", "Weekdays 9:00-12:00", "Never on Sundays"],
+    Cat.INTEREST: ["Contemporary art", "Golf", "Wine collecting", "Classical music", "书法", "Sailing"],
+    Cat.TABOO: ["Never seat near the kitchen", "Do not mention business at dinner", "No white flowers"],
+    Cat.SPECIAL_NEED: ["Wheelchair access", "Hearing loop", "Allergy kit at the table"],
+    Cat.NOTE: ["Prefers to be addressed in Mandarin", "Usually brings a guest", "喜欢安静", "Use the title Dr."],
+}
+_IMPORTANT_LABELS = {
+    ImportantDateKind.ANNIVERSARY: ["Wedding anniversary", "Company founding", "Arrival in Switzerland"],
+    ImportantDateKind.CUSTOM: ["Spouse's birthday", "Daughter's birthday", "Son's graduation", "Mother's birthday"],
+}
+
+
+def _random_date(rng: random.Random, start: date, end: date) -> date:
+    return start + timedelta(days=rng.randint(0, (end - start).days))
+
+
+def _at_noon(day: date) -> datetime:
+    return datetime.combine(day, time(12), tzinfo=timezone.utc)
+
+
+def _referral_codes(rng: random.Random, count: int) -> list[str]:
+    codes: dict[str, None] = {}  # a dict keeps the draw order, so the result is deterministic
+    while len(codes) < count:
+        codes["".join(rng.choices(_REFERRAL_ALPHABET, k=8))] = None
+    return list(codes)
+
+
+def _invented_person(rng: random.Random, n: int) -> tuple[str, str, Gender]:
+    """(name, email, gender) for the n-th member; n keeps the email unique."""
+    gender = rng.choices(list(Gender), weights=[48, 46, 2, 4])[0]
+    name_gender = gender if gender in (Gender.FEMALE, Gender.MALE) else rng.choice([Gender.FEMALE, Gender.MALE])
+    if rng.random() < 0.5:
+        (surname, surname_py), (given, given_py) = rng.choice(_CN_SURNAMES), rng.choice(_CN_GIVEN[name_gender])
+        return surname + given, f"{given_py}.{surname_py}.{n}@example.com", gender
+    first, last = rng.choice(_LATIN_FIRST[name_gender]), rng.choice(_LATIN_LAST)
+    local = f"{first}.{last}".lower().translate(_ASCII)
+    return f"{first} {last}", f"{local}.{n}@example.com", gender
+
+
+async def seed_demo(*, members: int = 240, progress: Callable[[str], None] | None = None) -> bool:
+    """Load the demo data into an empty database; False, touching nothing, when tiers already exist."""
+    report = progress or (lambda _msg: None)
+    if await models.Tier.exists():
+        return False
+    rng = random.Random(SEED)
+    # Argon2 is deliberately slow: hash each distinct password once, outside the transaction.
+    hashes = {pw: hash_password(pw) for pw in sorted({pw for _, pw, _, _ in _STAFF} | {DEMO_MEMBER_PASSWORD})}
+    codes = _referral_codes(rng, max(members, 1))  # the demo member always exists
+
+    async with in_transaction():
+        tiers = [await models.Tier.create(name=name, rank=rank, description=description)
+                 for rank, (name, description) in enumerate(_TIERS, start=1)]
+        benefits = []
+        for tier in tiers:
+            benefits.append(models.Benefit(
+                tier=tier, code="points_multiplier", name="Points multiplier", value=_MULTIPLIERS[tier.rank - 1],
+                description="Points earned on every spend are multiplied by this factor."))
+            if tier.rank >= 2:
+                benefits.append(models.Benefit(
+                    tier=tier, code="guest_pass", name="Guest pass", quota=_GUEST_PASSES[tier.rank - 1],
+                    quota_period=QuotaPeriod.YEAR, description="Bring a guest for the day."))
+            for code, name, description, min_rank, quota, period in _EXTRA_BENEFITS:
+                if tier.rank >= min_rank:
+                    benefits.append(models.Benefit(tier=tier, code=code, name=name, description=description,
+                                                   quota=quota, quota_period=period))
+        await models.Benefit.bulk_create(benefits)
+        report("tiers and benefits")
+
+        staff = {email: await models.Staff.create(email=email, password_hash=hashes[pw], name=name, role=role)
+                 for email, pw, name, role in _STAFF}
+        account_managers = [s for s in staff.values() if s.role is StaffRole.ACCOUNT_MANAGER]
+        # Preferences are noted by the people who actually talk to members.
+        noters = [*account_managers, staff["frontdesk@clubgraph.example"]]
+        report("staff")
+
+        # Created alone and first so it is the lowest member id, which the demo and tests rely on.
+        gold, demo_am, desk = tiers[1], staff["am@clubgraph.example"], staff["frontdesk@clubgraph.example"]
+        demo = await models.Member.create(
+            email=DEMO_MEMBER_EMAIL, password_hash=hashes[DEMO_MEMBER_PASSWORD], name="宋雅琳",
+            gender=Gender.FEMALE, phone="+41445550123", birthday=date(1984, 3, 17), joined_on=date(2021, 5, 12),
+            tier=gold, account_manager=demo_am, referral_code=codes[0])
+        preferences = [
+            models.MemberPreference(member=demo, category=Cat.DRINK, value="Burgundy, Pinot Noir", noted_by=demo_am),
+            models.MemberPreference(member=demo, category=Cat.SEATING, value="Corner table by the window",
+                                    noted_by=desk),
+            models.MemberPreference(member=demo, category=Cat.FOOD, value="No shellfish"),
+            models.MemberPreference(member=demo, category=Cat.CONTACT_CHANNEL, value="WeChat"),
+            models.MemberPreference(member=demo, category=Cat.NOTE, value="Prefers to be addressed in Mandarin",
+                                    noted_by=demo_am),
+            models.MemberPreference(member=demo, category=Cat.NOTE, is_private=True, noted_by=demo_am,
+                                    value="Discreet about her visits: never confirm her presence to callers"),
+        ]
+        dates = [
+            models.ImportantDate(member=demo, kind=ImportantDateKind.ANNIVERSARY, label="Wedding anniversary",
+                                 date=date(2012, 9, 8)),
+            models.ImportantDate(member=demo, kind=ImportantDateKind.CUSTOM, label="Daughter's birthday",
+                                 date=date(2015, 6, 21)),
+        ]
+        consents = [
+            models.Consent(member=demo, purpose=purpose, granted=granted, source=ConsentSource.WEB,
+                           recorded_at=_at_noon(demo.joined_on))
+            for purpose, granted in zip(ConsentPurpose, (True, True, False))
+        ]
+        tier_changes = [models.TierChange(member=demo, to_tier=gold, source=TierChangeSource.ENROLMENT,
+                                          reason="Enrolment")]
+
+        # Children are drawn now but attached after the bulk insert, once member ids are known.
+        pending: dict[str, tuple[list[models.MemberPreference], list[models.ImportantDate], list[models.Consent]]] = {}
+        crowd: list[models.Member] = []
+        assigned = 0
+        for n in range(1, members):
+            name, email, gender = _invented_person(rng, n)
+            joined_on = REFERENCE_DATE - timedelta(days=rng.randint(0, 8 * 365))
+            tier = rng.choices(tiers, weights=[55, 28, 12, 5])[0]
+            manager = None
+            if rng.random() < 0.8:
+                manager, assigned = account_managers[assigned % len(account_managers)], assigned + 1
+            crowd.append(models.Member(
+                email=email, name=name, gender=gender, phone=f"+4179{n:07d}", joined_on=joined_on,
+                birthday=None if rng.random() < 0.1 else _random_date(rng, date(1950, 1, 1), date(2003, 12, 31)),
+                status=rng.choices(list(MemberStatus), weights=[94, 4, 2])[0],
+                tier=tier, account_manager=manager, referral_code=codes[n]))
+            prefs = []
+            for category in rng.sample(list(_PREFERENCES), rng.randint(0, 4)):
+                prefs.append(models.MemberPreference(
+                    category=category, value=rng.choice(_PREFERENCES[category]),
+                    noted_by=rng.choice(noters) if rng.random() < 0.5 else None,
+                    is_private=category in (Cat.NOTE, Cat.TABOO) and rng.random() < 0.4))
+            important = [
+                models.ImportantDate(kind=kind, label=rng.choice(_IMPORTANT_LABELS[kind]),
+                                     date=_random_date(rng, date(1975, 1, 1), date(2026, 10, 31)))
+                for kind in rng.sample(list(ImportantDateKind), rng.choice([0, 0, 1, 1, 2]))
+            ]
+            member_consents = []
+            if rng.random() < 0.6:
+                recorded_at = _at_noon(joined_on) + timedelta(minutes=rng.randint(0, 600))
+                source = rng.choice(list(ConsentSource))
+                member_consents = [
+                    models.Consent(purpose=purpose, granted=rng.random() < 0.6, source=source, recorded_at=recorded_at)
+                    for purpose in ConsentPurpose
+                    if rng.random() < 0.8
+                ]
+            pending[email] = (prefs, important, member_consents)
+        for start in range(0, len(crowd), BATCH_SIZE):
+            await models.Member.bulk_create(crowd[start:start + BATCH_SIZE])
+            report(f"members {min(start + BATCH_SIZE, len(crowd)) + 1}/{members}")
+
+        # bulk_create does not hand ids back on every backend, so read them by the unique email.
+        tier_of = {m.email: m.tier for m in crowd}
+        for member_id, email in await models.Member.all().order_by("id").values_list("id", "email"):
+            if email == DEMO_MEMBER_EMAIL:
+                continue
+            prefs, important, member_consents = pending[email]
+            for child in (*prefs, *important, *member_consents):
+                child.member_id = member_id
+            preferences += prefs
+            dates += important
+            consents += member_consents
+            tier_changes.append(models.TierChange(member_id=member_id, to_tier=tier_of[email],
+                                                  source=TierChangeSource.ENROLMENT, reason="Enrolment"))
+        for label, model, rows in (("preferences", models.MemberPreference, preferences),
+                                   ("important dates", models.ImportantDate, dates),
+                                   ("consents", models.Consent, consents),
+                                   ("tier history", models.TierChange, tier_changes)):
+            await model.bulk_create(rows, batch_size=BATCH_SIZE)
+            report(f"{label}: {len(rows)}")
+    return True
+

@@ -1,0 +1,51 @@
+"""Checks of member-supplied values, each raising a DomainError that names the input field."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from domain.errors import DomainError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def clean_email(email: str, *, field: str = "email") -> str:
+    email = normalize_email(email)
+    if len(email) > 254 or not _EMAIL.match(email):
+        raise DomainError("INVALID", "Enter a valid email address", field=field)
+    return email
+
+
+def clean_phone(phone: str | None, *, field: str = "phone") -> str | None:
+    if phone is None or phone.strip() == "":
+        return None
+    phone = re.sub(r"[\s().-]", "", phone)
+    if not _E164.match(phone):
+        raise DomainError("INVALID", "Enter the phone number in international form, e.g. +41445551234", field=field)
+    return phone
+
+
+def clean_text(value: str, *, field: str, max_length: int, required: bool = True) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if required and not value:
+        raise DomainError("REQUIRED", "This value is required", field=field)
+    if len(value) > max_length:
+        raise DomainError("TOO_LONG", f"At most {max_length} characters", field=field)
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise DomainError("INVALID", "Control characters are not allowed", field=field)
+    return value
+
+
+def clean_birthday(birthday: date | None, *, today: date, field: str = "birthday") -> date | None:
+    if birthday is None:
+        return None
+    if birthday > today or birthday.year < 1900:
+        raise DomainError("INVALID", "Enter a birthday between 1900 and today", field=field)
+    return birthday

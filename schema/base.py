@@ -1,0 +1,37 @@
+"""What every schema module shares: the typed Info alias and global-ID helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeAlias
+
+import strawberry
+from strawberry import relay
+
+from api.context import Context
+from domain.errors import DomainError
+
+Info: TypeAlias = strawberry.Info[Context, None]
+
+
+def node_pk(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
+    """The database id behind a global ID of the expected type; anything else is not found."""
+    try:
+        if global_id.type_name == type_name:
+            return int(global_id.node_id)
+    except ValueError:
+        pass
+    raise DomainError("NOT_FOUND", f"{type_name} not found", field=field)
+
+
+def node_pk_or_none(global_id: relay.GlobalID, type_name: str, *, missing: int | None = None) -> int | None:
+    """The database id, or `missing` when the global ID is not of that type (0 matches no row)."""
+    try:
+        return node_pk(global_id, type_name, field="id")
+    except DomainError:
+        return missing
+
+
+def pks(node_ids: Iterable[str]) -> list[int]:
+    """Database ids of `node(id:)` lookups; a malformed one becomes 0, which matches no row."""
+    return [int(pk) if pk.isdigit() and len(pk) < 19 else 0 for pk in node_ids]

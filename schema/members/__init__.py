@@ -1,0 +1,1 @@
+"""Members: profile, preferences, important dates and consents."""

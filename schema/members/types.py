@@ -1,0 +1,164 @@
+"""The Member type and what hangs off it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from strawberry import relay
+
+from domain import models
+from domain.policy import may_read_member
+from schema.base import Info, pks
+from schema.staff.types import Staff
+from schema.tiers.types import Tier
+
+Gender = strawberry.enum(models.Gender, name="Gender")
+MemberStatus = strawberry.enum(models.MemberStatus, name="MemberStatus")
+PreferenceCategory = strawberry.enum(models.PreferenceCategory, name="PreferenceCategory")
+ImportantDateKind = strawberry.enum(models.ImportantDateKind, name="ImportantDateKind")
+ConsentPurpose = strawberry.enum(models.ConsentPurpose, name="ConsentPurpose")
+ConsentSource = strawberry.enum(models.ConsentSource, name="ConsentSource")
+
+
+async def _staff(info: Info, staff_id: int | None) -> Staff | None:
+    if staff_id is None:
+        return None
+    row = await info.context.loaders.staff_by_id.load(staff_id)
+    return Staff.from_row(row) if row else None
+
+
+@strawberry.type(description="Something a member likes, needs or avoids; staff note what they observe.")
+class MemberPreference(relay.Node):
+    id: relay.NodeID[int]
+    category: PreferenceCategory
+    value: str
+    is_private: bool = strawberry.field(description="A staff note the member does not see")
+    noted_at: datetime
+    member_id: strawberry.Private[int]
+    noted_by_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="The staff member who noted it; null when the member stated it.")
+    async def noted_by(self, info: Info) -> Staff | None:
+        return await _staff(info, self.noted_by_id)
+
+    @classmethod
+    def from_row(cls, row: models.MemberPreference) -> MemberPreference:
+        return cls(
+            id=row.id,
+            category=row.category,
+            value=row.value,
+            is_private=row.is_private,
+            noted_at=row.noted_at,
+            member_id=row.member_id,
+            noted_by_id=row.noted_by_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[MemberPreference | None]:
+        viewer = info.context.viewer
+        rows = await info.context.loaders.preference_by_id.load_many(pks(node_ids))
+        return [
+            cls.from_row(row)
+            if row and may_read_member(viewer, row.member_id) and not (viewer.is_member and row.is_private)
+            else None
+            for row in rows
+        ]
+
+
+@strawberry.type(description="A date the club remembers for the member, e.g. a wedding anniversary.")
+class ImportantDate(relay.Node):
+    id: relay.NodeID[int]
+    kind: ImportantDateKind
+    label: str
+    date: date
+    member_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.ImportantDate) -> ImportantDate:
+        return cls(id=row.id, kind=row.kind, label=row.label, date=row.date, member_id=row.member_id)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ImportantDate | None]:
+        rows = await info.context.loaders.important_date_by_id.load_many(pks(node_ids))
+        return [cls.from_row(row) if row and may_read_member(info.context.viewer, row.member_id) else None for row in rows]
+
+
+@strawberry.type(description="The member's current choice for one purpose of data use.")
+class Consent:
+    purpose: ConsentPurpose
+    granted: bool
+    source: ConsentSource
+    recorded_at: datetime
+
+    @classmethod
+    def from_row(cls, row: models.Consent) -> Consent:
+        return cls(purpose=row.purpose, granted=row.granted, source=row.source, recorded_at=row.recorded_at)
+
+
+@strawberry.type(description="A member of the club.")
+class Member(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    gender: Gender
+    phone: str | None = strawberry.field(description="E.164, e.g. +41445551234")
+    email: str
+    birthday: date | None
+    joined_on: date
+    status: MemberStatus
+    referral_code: str = strawberry.field(description="The code a new member gives to name this member as referrer")
+    tier_id: strawberry.Private[int]
+    account_manager_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def tier(self, info: Info) -> Tier:
+        return Tier.from_row(await info.context.loaders.tier_by_id.load(self.tier_id))
+
+    @strawberry.field(description="The account manager who looks after this member.")
+    async def account_manager(self, info: Info) -> Staff | None:
+        return await _staff(info, self.account_manager_id)
+
+    @strawberry.field(description="Preferences, oldest first; a member does not see the staff's private notes.")
+    async def preferences(self, info: Info) -> list[MemberPreference]:
+        rows = await info.context.loaders.preferences_by_member_id.load(self.id)
+        hide_private = info.context.viewer.is_member
+        return [MemberPreference.from_row(row) for row in rows if not (hide_private and row.is_private)]
+
+    @strawberry.field(description="Anniversaries and other dates to remember, in calendar order.")
+    async def important_dates(self, info: Info) -> list[ImportantDate]:
+        rows = await info.context.loaders.important_dates_by_member_id.load(self.id)
+        return [ImportantDate.from_row(row) for row in rows]
+
+    @strawberry.field(description="Consent per purpose; a purpose never asked about is absent.")
+    async def consents(self, info: Info) -> list[Consent]:
+        rows = await info.context.loaders.consents_by_member_id.load(self.id)
+        return [Consent.from_row(row) for row in rows]
+
+    @classmethod
+    def from_row(cls, row: models.Member) -> Member:
+        return cls(
+            id=row.id,
+            name=row.name,
+            gender=row.gender,
+            phone=row.phone,
+            email=row.email,
+            birthday=row.birthday,
+            joined_on=row.joined_on,
+            status=row.status,
+            referral_code=row.referral_code,
+            tier_id=row.tier_id,
+            account_manager_id=row.account_manager_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Member | None]:
+        viewer = info.context.viewer
+        ids = pks(node_ids)
+        rows = await info.context.loaders.member_by_id.load_many([pk for pk in ids if may_read_member(viewer, pk)])
+        visible = {row.id: row for row in rows if row}
+        return [cls.from_row(visible[pk]) if pk in visible else None for pk in ids]

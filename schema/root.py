@@ -1,0 +1,78 @@
+"""The root schema: per-domain Query and Mutation classes merged, with the request-wide extensions."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from schema.auth.login import login
+from schema.auth.queries import AuthQuery
+from schema.errors import ClientErrors, log_errors
+from schema.members.mutations import MemberMutation
+from schema.members.queries import MemberQuery
+from schema.tiers.queries import TierQuery
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 4000
+MAX_NODES_PER_REQUEST = 100
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node(description="Any object by its global ID; null when it is not yours to see.")
+
+    @strawberry.field(description=f"Objects by their global IDs, in order; at most {MAX_NODES_PER_REQUEST}.")
+    async def nodes(self, info: strawberry.Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+        from schema.errors import BadRequest
+
+        if len(ids) > MAX_NODES_PER_REQUEST:
+            raise BadRequest(f"Ask for at most {MAX_NODES_PER_REQUEST} ids at once")
+        return [await gid.resolve_node(info, required=False) for gid in ids]
+
+
+@strawberry.type
+class AuthMutation:
+    login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
+
+
+Query = merge_types("Query", (AuthQuery, NodeQuery, MemberQuery, TierQuery))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[no-untyped-def]
+        log_errors(errors, execution_context)
+
+
+def build_schema(*, production: bool = False) -> Schema:
+    extensions = [
+        ParserCache(maxsize=1024),
+        ValidationCache(maxsize=1024),
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        ClientErrors(),
+    ]
+    if production:
+        extensions.append(DisableIntrospection())
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+def sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,1 @@
+"""Staff of the club as seen through the API."""

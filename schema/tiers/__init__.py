@@ -1,0 +1,1 @@
+"""The tier ladder and its benefits."""
