@@ -47,6 +47,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=args.workers,
         access_log=False,
         log_level=settings.log_level,
+        log_config=None,  # our JSON logging, set up by create_app, covers uvicorn's loggers too
     )
 
 

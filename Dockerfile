@@ -1,0 +1,22 @@
+# A small production image: wheels built in one stage, installed into a slim runtime as a non-root user.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml ./
+COPY api ./api
+COPY domain ./domain
+COPY schema ./schema
+COPY loaders ./loaders
+COPY partners ./partners
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CLUBGRAPH_ENV=production
+RUN useradd --system --uid 10001 --home-dir /app clubgraph
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/* && rm -rf /wheels
+WORKDIR /app
+USER clubgraph
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"
+# DATABASE_URL and CLUBGRAPH_SECRET_KEY come from the deployment; production refuses the default secret.
+CMD ["sh", "-c", "clubgraph migrate && exec uvicorn api.app:create_app --factory --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --no-access-log --proxy-headers"]

@@ -1,0 +1,1 @@
+"""Partner merchants: protocol, catalog federation, redemption saga and the reference partner server."""

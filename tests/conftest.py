@@ -1,0 +1,113 @@
+"""Test harness: one database per run (SQLite, or a throwaway PostgreSQL), emptied before each test.
+
+CLUBGRAPH_TEST_DATABASE=postgres runs the whole suite on PostgreSQL; the default is SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tortoise import Tortoise, connections
+
+from api.app import create_app
+from api.settings import Settings
+from domain.db import close_database, open_database
+from tests.postgres import ThrowawayPostgres
+
+BACKEND = os.environ.get("CLUBGRAPH_TEST_DATABASE", "sqlite")
+if BACKEND not in ("sqlite", "postgres"):
+    raise RuntimeError(f"CLUBGRAPH_TEST_DATABASE must be sqlite or postgres, not {BACKEND!r}")
+
+
+def pytest_report_header() -> str:
+    return f"clubgraph test database: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    if BACKEND == "postgres":
+        server = ThrowawayPostgres().start()
+        try:
+            yield server.create_database("clubgraph_test")
+        finally:
+            server.stop()
+    else:
+        with tempfile.TemporaryDirectory(prefix="clubgraph-test-") as folder:
+            # busy_timeout: test servers in other processes write to the same file.
+            yield f"sqlite://{Path(folder) / 'test.sqlite3'}?busy_timeout=10000"
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[str]:
+    await open_database(database_url, migrate_schema=True)
+    try:
+        yield database_url
+    finally:
+        await close_database()
+
+
+def _tables() -> list[str]:
+    return [model._meta.db_table for model in Tortoise.apps["models"].values()]
+
+
+@pytest.fixture(autouse=True)
+async def empty_database(database: str) -> None:
+    """Every test starts from empty tables, so it sees only what it set up itself."""
+    connection = connections.get("default")
+    if BACKEND == "postgres":
+        await connection.execute_script(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
+    else:
+        await connection.execute_script("".join(f'DELETE FROM "{table}";' for table in reversed(_ordered_tables())))
+
+
+def _ordered_tables() -> list[str]:
+    # Parents before children, so that deleting in reverse never breaks a foreign key.
+    order = ["staff", "tier", "benefit", "member", "member_preference", "important_date", "consent", "tier_change"]
+    rest = [table for table in _tables() if table not in order]
+    return [*order, *rest]
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(env="test", database_url=database_url, secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+async def client(settings: Settings, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    # The session already opened the database, so the app's own lifespan is not run here.
+    transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://clubgraph.test") as http:
+        yield http
+
+
+class SqlCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends, from its debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if not message.startswith(("Created connection", "Closed connection")):
+            self.statements.append(message)
+
+
+@pytest.fixture
+def sql() -> Iterator[SqlCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = SqlCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)

@@ -1,0 +1,91 @@
+"""Builders for test data: each test says what it sets up, e.g. `await make_member(tier=gold)`."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import httpx
+from strawberry.relay import to_base64
+
+from api.tokens import issue_token
+from domain import models
+from domain.passwords import hash_password
+from domain.viewer import Viewer, member_viewer, staff_viewer
+
+SECRET_KEY = "test-secret-key-" + "x" * 32
+_serial = itertools.count(1)
+
+
+@cache
+def _password_hash(password: str) -> str:
+    return hash_password(password)
+
+
+def gid(type_name: str, pk: int) -> str:
+    return to_base64(type_name, pk)
+
+
+async def make_tiers() -> dict[str, models.Tier]:
+    """Silver, Gold, Platinum and Diamond, each with a points multiplier and Gold up with guest passes."""
+    tiers = {}
+    for rank, (name, multiplier, passes) in enumerate(
+        [("Silver", "1.00", None), ("Gold", "1.25", 4), ("Platinum", "1.50", 6), ("Diamond", "2.00", 12)], start=1
+    ):
+        tier = await models.Tier.create(name=name, rank=rank, description=f"{name} tier")
+        await models.Benefit.create(tier=tier, code="points_multiplier", name="Points multiplier", value=Decimal(multiplier))
+        if passes:
+            await models.Benefit.create(
+                tier=tier, code="guest_pass", name="Guest pass", quota=passes, quota_period=models.QuotaPeriod.YEAR
+            )
+        tiers[name] = tier
+    return tiers
+
+
+async def make_staff(role: models.StaffRole, *, password: str = "staff-password", **fields: Any) -> models.Staff:
+    n = next(_serial)
+    values = {"email": f"staff{n}@clubgraph.test", "name": f"Staff {n}", "role": role}
+    return await models.Staff.create(password_hash=_password_hash(password), **{**values, **fields})
+
+
+async def make_member(*, tier: models.Tier | None = None, password: str | None = None, **fields: Any) -> models.Member:
+    n = next(_serial)
+    tier = tier or await models.Tier.all().order_by("rank").first()
+    if tier is None:
+        tier = (await make_tiers())["Silver"]
+    values = {
+        "email": f"member{n}@example.com",
+        "name": f"Member {n}",
+        "phone": f"+4179{n:07d}",
+        "birthday": date(1980, 1 + n % 12, 1 + n % 28),
+        "joined_on": date(2024, 1, 1),
+        "referral_code": f"REF{n:08d}",
+        "tier_id": tier.id,
+        "password_hash": _password_hash(password) if password else None,
+    }
+    return await models.Member.create(**{**values, **fields})
+
+
+def token_for(viewer: Viewer) -> str:
+    return issue_token(viewer, secret_key=SECRET_KEY, ttl_seconds=600)[0]
+
+
+def member_token(member: models.Member) -> str:
+    return token_for(member_viewer(member.id))
+
+
+def staff_token(staff: models.Staff) -> str:
+    return token_for(staff_viewer(staff.id, staff.role))
+
+
+async def gql(
+    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+) -> dict[str, Any]:
+    """POST a GraphQL request and return the decoded body; any HTTP status but 200 fails the test."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
