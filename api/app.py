@@ -143,10 +143,11 @@ async def ready(request: Request) -> Response:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application; the database must already be migrated (`clubgraph migrate`)."""
     settings = settings or load_settings()
-    configure_logging(settings.log_level)
+    settings.check()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
         await open_database(settings.database_url, migrate_schema=False)
         # Objects alive after start-up never become garbage: keep them out of every collection.
         gc.collect()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 DEFAULT_SECRET_KEY = "clubgraph-development-secret-do-not-use-in-production"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# The levels both `logging` and uvicorn know by these names.
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 class SettingsError(ValueError):
@@ -38,6 +40,12 @@ class Settings:
             raise SettingsError("CLUBGRAPH_SECRET_KEY must be at least 32 characters long")
         if self.token_ttl_seconds <= 0:
             raise SettingsError("CLUBGRAPH_TOKEN_TTL_SECONDS must be a positive number of seconds")
+        if self.max_body_bytes <= 0:
+            raise SettingsError("CLUBGRAPH_MAX_BODY_BYTES must be a positive number of bytes")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"CLUBGRAPH_PORT must be between 1 and 65535, not {self.port}")
+        if self.log_level not in LOG_LEVELS:
+            raise SettingsError(f"CLUBGRAPH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must be a sqlite:// or postgres:// URL")
 

@@ -143,6 +143,9 @@ async def create_member(
         tier = await models.Tier.get_or_none(id=tier_id)
         if tier is None:
             raise NotFound("Tier", field="tierId")
+    if account_manager_id is None and viewer.role == models.StaffRole.ACCOUNT_MANAGER:
+        # An account manager enrols members into their own care; they could not edit them otherwise.
+        account_manager_id = viewer.id
     if account_manager_id is not None:
         await _account_manager(account_manager_id, field="accountManagerId")
     if await _email_taken(email):
@@ -182,10 +185,13 @@ async def update_member(*, viewer: Viewer, member_id: int, changes: Mapping[str,
         if name not in editable:
             raise DomainError("NOT_EDITABLE", "You cannot change this field", field=name)
     values: dict[str, Any] = {}
+    for name in ("name", "email", "gender", "status"):
+        if name in changes and changes[name] is None:
+            raise DomainError("REQUIRED", "This value is required", field=name)
     if "name" in changes:
-        values["name"] = clean_text(changes["name"] or "", field="name", max_length=200)
+        values["name"] = clean_text(changes["name"], field="name", max_length=200)
     if "email" in changes:
-        values["email"] = clean_email(changes["email"] or "")
+        values["email"] = clean_email(changes["email"])
         if await _email_taken(values["email"], except_member_id=member.id):
             raise DomainError("EMAIL_TAKEN", "This email address is already registered", field="email")
     if "phone" in changes:
@@ -194,8 +200,6 @@ async def update_member(*, viewer: Viewer, member_id: int, changes: Mapping[str,
         values["birthday"] = clean_birthday(changes["birthday"], today=today())
     for name in ("gender", "status"):
         if name in changes:
-            if changes[name] is None:
-                raise DomainError("REQUIRED", "This value is required", field=name)
             values[name] = changes[name]
     if values:
         member.update_from_dict(values)
@@ -230,10 +234,11 @@ async def add_preference(
 
 
 async def remove_preference(*, viewer: Viewer, preference_id: int) -> models.MemberPreference:
+    if not viewer.is_member:
+        # Refused before the lookup, so that a refused caller cannot tell which ids exist.
+        require_permission(viewer, Permission.MEMBER_PREFERENCE_WRITE)
     preference = await models.MemberPreference.get_or_none(id=preference_id)
     if preference is None or (viewer.is_member and (viewer.id != preference.member_id or preference.is_private)):
-        if viewer.is_anonymous:
-            raise NotAuthenticated()
         raise NotFound("Preference", field="preferenceId")
     await member_for_write(
         viewer=viewer, member_id=preference.member_id, permission=Permission.MEMBER_PREFERENCE_WRITE, allow_self=True
@@ -256,10 +261,10 @@ async def add_important_date(
 
 
 async def remove_important_date(*, viewer: Viewer, important_date_id: int) -> models.ImportantDate:
+    if not viewer.is_member:
+        require_permission(viewer, Permission.MEMBER_IMPORTANT_DATE_WRITE)
     important_date = await models.ImportantDate.get_or_none(id=important_date_id)
     if important_date is None or (viewer.is_member and viewer.id != important_date.member_id):
-        if viewer.is_anonymous:
-            raise NotAuthenticated()
         raise NotFound("Important date", field="importantDateId")
     await member_for_write(
         viewer=viewer,

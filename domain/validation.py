@@ -26,7 +26,8 @@ def clean_email(email: str, *, field: str = "email") -> str:
 def clean_phone(phone: str | None, *, field: str = "phone") -> str | None:
     if phone is None or phone.strip() == "":
         return None
-    phone = re.sub(r"[\s().-]", "", phone)
+    # "+41 (0)44 ..." marks the trunk prefix dialled only within the country: it is no part of E.164.
+    phone = re.sub(r"[\s().-]", "", phone.replace("(0)", ""))
     if not _E164.match(phone):
         raise DomainError("INVALID", "Enter the phone number in international form, e.g. +41445551234", field=field)
     return phone

@@ -14,6 +14,7 @@ from tortoise.queryset import QuerySet
 from schema.errors import BadRequest
 
 MAX_PAGE_SIZE = 100
+MAX_KEY = 2**31 - 1  # keys are 32-bit integer columns
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_PREFIX = "cursor"
 
@@ -34,7 +35,7 @@ def _after_key(after: str | None) -> int | None:
         return None
     try:
         prefix, value = from_base64(after)
-        if prefix == _CURSOR_PREFIX:
+        if prefix == _CURSOR_PREFIX and abs(int(value)) <= MAX_KEY:
             return int(value)
     except ValueError:
         pass
@@ -54,7 +55,7 @@ async def paginate(
     first = check_page_size(first)
     after_key = _after_key(after)
     page_query = query if after_key is None else query.filter(**{f"{key}__gt": after_key})
-    rows = await page_query.order_by(key).limit(first + 1) if first else []
+    rows = await page_query.order_by(key).limit(first + 1)
     page = rows[:first]
     edges = [relay.Edge(cursor=to_base64(_CURSOR_PREFIX, getattr(row, key)), node=node(row)) for row in page]
     page_info = relay.PageInfo(

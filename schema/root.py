@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
+from collections.abc import Callable
+
 import strawberry
 from strawberry import relay
 from strawberry.extensions import (
@@ -10,6 +14,7 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
@@ -17,7 +22,7 @@ from strawberry.tools import merge_types
 
 from schema.auth.login import login
 from schema.auth.queries import AuthQuery
-from schema.errors import ClientErrors, log_errors
+from schema.errors import BadRequest, ClientErrors, log_errors
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
 from schema.tiers.queries import TierQuery
@@ -28,17 +33,24 @@ MAX_TOKENS = 4000
 MAX_NODES_PER_REQUEST = 100
 
 
-@strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any object by its global ID; null when it is not yours to see.")
+def _node_query() -> type:
+    """The node fields, as a new class for every schema built: strawberry's `relay.node()` field
+    keeps the resolver of the first schema built from it and refuses to be built into a second."""
 
-    @strawberry.field(description=f"Objects by their global IDs, in order; at most {MAX_NODES_PER_REQUEST}.")
-    async def nodes(self, info: strawberry.Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
-        from schema.errors import BadRequest
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(
+            description="Any object by its global ID; null when it is not yours to see."
+        )
 
-        if len(ids) > MAX_NODES_PER_REQUEST:
-            raise BadRequest(f"Ask for at most {MAX_NODES_PER_REQUEST} ids at once")
-        return [await gid.resolve_node(info, required=False) for gid in ids]
+        @strawberry.field(description=f"Objects by their global IDs, in order; at most {MAX_NODES_PER_REQUEST}.")
+        async def nodes(self, info: strawberry.Info, ids: list[relay.GlobalID]) -> list[relay.Node | None]:
+            if len(ids) > MAX_NODES_PER_REQUEST:
+                raise BadRequest(f"Ask for at most {MAX_NODES_PER_REQUEST} ids at once")
+            # Together, not one after the other, so that the DataLoaders batch them: one query per type.
+            return list(await asyncio.gather(*(gid.resolve_node(info, required=False) for gid in ids)))
+
+    return NodeQuery
 
 
 @strawberry.type
@@ -46,7 +58,6 @@ class AuthMutation:
     login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
 
 
-Query = merge_types("Query", (AuthQuery, NodeQuery, MemberQuery, TierQuery))
 Mutation = merge_types("Mutation", (AuthMutation, MemberMutation))
 
 
@@ -67,11 +78,21 @@ def build_schema(*, production: bool = False) -> Schema:
     if production:
         extensions.append(DisableIntrospection())
     return Schema(
-        query=Query,
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery)),
         mutation=Mutation,
-        extensions=extensions,
+        extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),
     )
+
+
+def _per_request(extension: SchemaExtension) -> Callable[[], SchemaExtension]:
+    """A fresh copy of the extension for every request.
+
+    Strawberry keeps the request's execution context on the extension object: one instance shared
+    by concurrent requests masks (or fails to mask) the errors of whichever request started last.
+    Shallow copies keep sharing the parser and validation caches and the limiters' rule classes.
+    """
+    return lambda: copy.copy(extension)
 
 
 def sdl() -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 from strawberry.relay import to_base64
@@ -89,3 +90,31 @@ async def gql(
     response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def make_preference(
+    member: models.Member, *, category: models.PreferenceCategory = models.PreferenceCategory.DRINK, **fields: Any
+) -> models.MemberPreference:
+    values = {"value": "Green tea", "is_private": False, "noted_by_id": None}
+    return await models.MemberPreference.create(member_id=member.id, category=category, **{**values, **fields})
+
+
+async def make_important_date(member: models.Member, **fields: Any) -> models.ImportantDate:
+    values = {"kind": models.ImportantDateKind.ANNIVERSARY, "label": "Wedding anniversary", "date": date(2015, 6, 20)}
+    return await models.ImportantDate.create(member_id=member.id, **{**values, **fields})
+
+
+async def make_consent(
+    member: models.Member, purpose: models.ConsentPurpose, *, granted: bool = True, **fields: Any
+) -> models.Consent:
+    values = {"source": models.ConsentSource.WEB, "recorded_at": datetime(2025, 1, 1, tzinfo=timezone.utc)}
+    return await models.Consent.create(member_id=member.id, purpose=purpose, granted=granted, **{**values, **fields})
+
+
+REFUSAL_MESSAGES = {"UNAUTHENTICATED": "Sign in to do this", "FORBIDDEN": "You are not allowed to do this"}
+
+
+def refused(operation: str, code: str, message: str | None = None) -> dict[str, Any]:
+    """The whole response to a call refused at the top level: no data, one error with a stable code."""
+    error = {"message": message or REFUSAL_MESSAGES[code], "locations": ANY, "path": [operation]}
+    return {"data": None, "errors": [{**error, "extensions": {"code": code}}]}

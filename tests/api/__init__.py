@@ -1,0 +1,1 @@
+"""API tests: one file per operation, through the public GraphQL API over HTTP."""

@@ -1,0 +1,156 @@
+"""Settings from environment variables: safe defaults, and a clear refusal of anything unfit."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.settings import DEFAULT_DATA_DIR, DEFAULT_SECRET_KEY, Settings, SettingsError, load_settings
+
+SECRET = "a-secret-of-our-own-" + "s" * 20
+
+
+def test_no_variables_give_the_local_defaults():
+    # when
+    settings = load_settings({})
+    # then
+    assert settings == Settings(
+        env="development",
+        database_url=f"sqlite://{DEFAULT_DATA_DIR / 'clubgraph.sqlite3'}",
+        secret_key=DEFAULT_SECRET_KEY,
+        token_ttl_seconds=3600,
+        host="127.0.0.1",
+        port=8000,
+        max_body_bytes=1_000_000,
+        log_level="info",
+    )
+    assert settings.production is False
+
+
+def test_every_variable_is_read():
+    # given
+    environ = {
+        "CLUBGRAPH_ENV": "production",
+        "DATABASE_URL": "postgresql://club:pw@db.internal:5432/club",
+        "CLUBGRAPH_SECRET_KEY": SECRET,
+        "CLUBGRAPH_TOKEN_TTL_SECONDS": "900",
+        "CLUBGRAPH_HOST": "0.0.0.0",
+        "CLUBGRAPH_PORT": "9000",
+        "CLUBGRAPH_MAX_BODY_BYTES": "65536",
+        "CLUBGRAPH_LOG_LEVEL": "warning",
+    }
+    # when
+    settings = load_settings(environ)
+    # then
+    assert settings == Settings(
+        env="production",
+        database_url="postgresql://club:pw@db.internal:5432/club",
+        secret_key=SECRET,
+        token_ttl_seconds=900,
+        host="0.0.0.0",
+        port=9000,
+        max_body_bytes=65536,
+        log_level="warning",
+    )
+    assert settings.production is True
+
+
+def test_empty_variables_fall_back_to_the_defaults():
+    # when
+    settings = load_settings({"DATABASE_URL": "", "CLUBGRAPH_SECRET_KEY": "", "CLUBGRAPH_PORT": ""})
+    # then
+    assert (settings.database_url, settings.secret_key, settings.port) == (
+        Settings().database_url,
+        DEFAULT_SECRET_KEY,
+        8000,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        pytest.param(
+            {"CLUBGRAPH_ENV": "production"},
+            "CLUBGRAPH_SECRET_KEY must be set to a secret of your own in production",
+            id="production without a secret",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_ENV": "production", "CLUBGRAPH_SECRET_KEY": DEFAULT_SECRET_KEY},
+            "CLUBGRAPH_SECRET_KEY must be set to a secret of your own in production",
+            id="production with the default secret",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_SECRET_KEY": "short"},
+            "CLUBGRAPH_SECRET_KEY must be at least 32 characters long",
+            id="short secret",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_ENV": "staging"},
+            "CLUBGRAPH_ENV must be development, production or test, not 'staging'",
+            id="unknown environment",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_ENV": "Production"},
+            "CLUBGRAPH_ENV must be development, production or test, not 'Production'",
+            id="environment in capitals",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_PORT": "eighty"},
+            "CLUBGRAPH_PORT must be a whole number, not 'eighty'",
+            id="port not a number",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_TOKEN_TTL_SECONDS": "1h"},
+            "CLUBGRAPH_TOKEN_TTL_SECONDS must be a whole number, not '1h'",
+            id="ttl with a unit",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_MAX_BODY_BYTES": "1e6"},
+            "CLUBGRAPH_MAX_BODY_BYTES must be a whole number, not '1e6'",
+            id="body limit in scientific notation",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_TOKEN_TTL_SECONDS": "0"},
+            "CLUBGRAPH_TOKEN_TTL_SECONDS must be a positive number of seconds",
+            id="ttl zero",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_MAX_BODY_BYTES": "0"},
+            "CLUBGRAPH_MAX_BODY_BYTES must be a positive number of bytes",
+            id="body limit zero",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_PORT": "70000"},
+            "CLUBGRAPH_PORT must be between 1 and 65535, not 70000",
+            id="port out of range",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_LOG_LEVEL": "loud"},
+            "CLUBGRAPH_LOG_LEVEL must be one of critical, error, warning, info, debug, not 'loud'",
+            id="unknown log level",
+        ),
+        pytest.param(
+            {"DATABASE_URL": "mysql://club@localhost/club"},
+            "DATABASE_URL must be a sqlite:// or postgres:// URL",
+            id="unsupported database",
+        ),
+        pytest.param(
+            {"DATABASE_URL": "/var/lib/clubgraph/club.sqlite3"},
+            "DATABASE_URL must be a sqlite:// or postgres:// URL",
+            id="database path without a scheme",
+        ),
+    ],
+)
+def test_unfit_settings_are_refused_with_a_message_naming_the_variable(environ, message):
+    # when
+    with pytest.raises(SettingsError) as refused:
+        load_settings(environ)
+    # then
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize("url", ["sqlite://:memory:", "postgres://club@db/club", "postgresql://club@db/club"])
+def test_supported_database_urls_are_accepted(url):
+    # when
+    settings = load_settings({"DATABASE_URL": url})
+    # then
+    assert settings.database_url == url
