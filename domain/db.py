@@ -34,7 +34,12 @@ async def open_database(database_url: str, *, migrate_schema: bool = True) -> No
     """Connect, and bring the schema up to the newest migration when asked."""
     config = tortoise_config(database_url)
     if migrate_schema:
-        await migrate(config=config)
+        try:
+            await migrate(config=config)
+        except BaseException:
+            # An open SQLite connection keeps its thread alive: the process would never exit.
+            await Tortoise.close_connections()
+            raise
     # Requests run in other tasks than the one that opened the database: let them all find it.
     await Tortoise.init(config=config, _enable_global_fallback=True)
 

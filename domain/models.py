@@ -74,6 +74,37 @@ class TierChangeSource(StrEnum):
     REVIEW = "review"
 
 
+class EntryKind(StrEnum):
+    """What a ledger entry does to the balance, which gives the sign of its amount."""
+
+    EARN = "earn"
+    REDEEM = "redeem"
+    EXPIRE = "expire"
+    ADJUST = "adjust"
+    REVERSE = "reverse"
+    HOLD = "hold"
+    RELEASE = "release"
+    TRANSFER_IN = "transfer_in"
+    TRANSFER_OUT = "transfer_out"
+
+
+class EntrySource(StrEnum):
+    """Why the points moved."""
+
+    PURCHASE = "purchase"
+    REFUND = "refund"
+    CAMPAIGN = "campaign"
+    BIRTHDAY = "birthday"
+    REFERRAL = "referral"
+    SURVEY = "survey"
+    EVENT = "event"
+    PARTNER = "partner"
+    STAFF = "staff"
+    TRANSFER = "transfer"
+    EXPIRY = "expiry"
+    REDEMPTION = "redemption"
+
+
 class Staff(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -88,10 +119,17 @@ class Staff(Model):
 
 
 class Tier(Model):
+    """A rung of the ladder. A member qualifies when any one of the thresholds set is met in the window."""
+
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=64, unique=True)
     rank = fields.IntField(unique=True, description="Position on the ladder, higher is better")
     description = fields.TextField(default="")
+    qualifying_points = fields.IntField(null=True, description="Points earned in the window")
+    qualifying_spend = fields.DecimalField(max_digits=14, decimal_places=2, null=True, description="Spend in the window")
+    qualifying_visits = fields.IntField(null=True, description="Visits in the window")
+    window_months = fields.IntField(default=12, db_default=12, description="Length of the rolling qualification window")
+    grace_days = fields.IntField(default=30, db_default=30, description="Days after the review date before a downgrade")
 
     class Meta:
         table = "tier"
@@ -130,11 +168,20 @@ class Member(Model):
         "models.Staff", related_name="members", null=True, on_delete=fields.SET_NULL
     )
     referral_code = fields.CharField(max_length=16, unique=True)
+    referred_by: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="referees", null=True, on_delete=fields.SET_NULL
+    )
+    referral_rewarded_at = fields.DatetimeField(null=True, description="When the referrer got the reward for this member")
+    points_balance = fields.IntField(default=0, db_default=0, description="Spendable points: the sum of the ledger, never negative")
+    points_debt = fields.IntField(default=0, db_default=0, description="Points refunded after they were spent, cleared first by new earnings")
+    tier_since = fields.DateField(null=True)
+    tier_review_on = fields.DateField(null=True, description="When the current tier is next reviewed")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     tier_id: int
     account_manager_id: int | None
+    referred_by_id: int | None
 
     class Meta:
         table = "member"
@@ -220,3 +267,187 @@ class TierChange(Model):
 
     class Meta:
         table = "tier_change"
+
+
+class IdempotencyRecord(Model):
+    """The first result of a write that moved points, replayed to retries with the same key."""
+
+    id = fields.BigIntField(primary_key=True)
+    scope = fields.CharField(max_length=100, description="Caller and operation the key belongs to")
+    key = fields.CharField(max_length=200)
+    fingerprint = fields.CharField(max_length=64, description="SHA-256 of the arguments")
+    result = fields.JSONField()
+    created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        table = "idempotency_record"
+        unique_together = (("scope", "key"),)
+
+
+class Purchase(Model):
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="purchases", on_delete=fields.RESTRICT
+    )
+    amount = fields.DecimalField(max_digits=14, decimal_places=2)
+    paid_with_points = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    currency = fields.CharField(max_length=3)
+    outlet = fields.CharField(max_length=100)
+    external_reference = fields.CharField(max_length=100)
+    points_earned = fields.IntField(default=0)
+    points_reversed = fields.IntField(default=0)
+    refunded_amount = fields.DecimalField(max_digits=14, decimal_places=2, default=0)
+    recorded_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="purchases_recorded", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(db_index=True)
+
+    member_id: int
+
+    class Meta:
+        table = "purchase"
+        unique_together = (("outlet", "external_reference"),)
+
+
+class Campaign(Model):
+    """Bonus points on purchases within a date range, capped per member and in total."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    bonus_multiplier = fields.DecimalField(max_digits=6, decimal_places=2, description="Extra points per base point")
+    cap_per_member = fields.IntField(null=True)
+    cap_total = fields.IntField(null=True)
+    awarded_total = fields.IntField(default=0)
+
+    class Meta:
+        table = "campaign"
+
+
+class LedgerEntry(Model):
+    """One movement of a member's points, never edited or deleted: corrections are new entries."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="ledger_entries", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(EntryKind, max_length=16)
+    source = fields.CharEnumField(EntrySource, max_length=16)
+    amount = fields.IntField(description="Signed: credits positive, debits negative")
+    balance_after = fields.IntField()
+    reason = fields.CharField(max_length=500, default="")
+    purchase: fields.ForeignKeyNullableRelation[Purchase] = fields.ForeignKeyField(
+        "models.Purchase", related_name="entries", null=True, on_delete=fields.RESTRICT
+    )
+    campaign: fields.ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "models.Campaign", related_name="entries", null=True, on_delete=fields.RESTRICT
+    )
+    counterpart: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="counterpart_entries", null=True, on_delete=fields.RESTRICT
+    )
+    reverses: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="reversals", null=True, on_delete=fields.RESTRICT
+    )
+    reference = fields.CharField(max_length=100, null=True, description="An outside reference, e.g. a redemption")
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="ledger_entries", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+
+    member_id: int
+    purchase_id: int | None
+    campaign_id: int | None
+    counterpart_id: int | None
+    reverses_id: int | None
+    created_by_id: int | None
+
+    class Meta:
+        table = "ledger_entry"
+        indexes = (("member_id", "created_at"),)
+
+
+class PointsLot(Model):
+    """Points from one credit, spent oldest-expiry first and expiring together."""
+
+    id = fields.BigIntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="lots", on_delete=fields.RESTRICT
+    )
+    entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="lots", on_delete=fields.RESTRICT
+    )
+    amount = fields.IntField()
+    remaining = fields.IntField()
+    earned_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+
+    member_id: int
+    entry_id: int
+
+    class Meta:
+        table = "points_lot"
+        indexes = (("member_id", "expires_at"), ("expires_at", "remaining"))
+
+
+class LotConsumption(Model):
+    """How much of a lot one entry took (positive) or gave back (negative)."""
+
+    id = fields.BigIntField(primary_key=True)
+    entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="consumptions", on_delete=fields.RESTRICT
+    )
+    lot: fields.ForeignKeyRelation[PointsLot] = fields.ForeignKeyField(
+        "models.PointsLot", related_name="consumptions", on_delete=fields.RESTRICT
+    )
+    amount = fields.IntField()
+
+    entry_id: int
+    lot_id: int
+
+    class Meta:
+        table = "lot_consumption"
+
+
+class BenefitUse(Model):
+    """One recorded use of a benefit, counted against its quota for the period it falls in."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="benefit_uses", on_delete=fields.CASCADE
+    )
+    benefit: fields.ForeignKeyRelation[Benefit] = fields.ForeignKeyField(
+        "models.Benefit", related_name="uses", on_delete=fields.RESTRICT
+    )
+    benefit_code = fields.CharField(max_length=64)
+    period_start = fields.DateField()
+    quantity = fields.IntField(default=1)
+    note = fields.CharField(max_length=500, default="")
+    recorded_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="benefit_uses_recorded", null=True, on_delete=fields.SET_NULL
+    )
+    used_at = fields.DatetimeField()
+
+    member_id: int
+    benefit_id: int
+
+    class Meta:
+        table = "benefit_use"
+
+
+class BenefitUsage(Model):
+    """Uses of one kind of benefit per member and period: the counter a quota is checked against."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="benefit_usage", on_delete=fields.CASCADE
+    )
+    benefit_code = fields.CharField(max_length=64)
+    period_start = fields.DateField()
+    used = fields.IntField(default=0)
+
+    member_id: int
+
+    class Meta:
+        table = "benefit_usage"
+        unique_together = (("member", "benefit_code", "period_start"),)

@@ -63,14 +63,9 @@ async def empty_database(database: str) -> None:
     if BACKEND == "postgres":
         await connection.execute_script(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
     else:
-        await connection.execute_script("".join(f'DELETE FROM "{table}";' for table in reversed(_ordered_tables())))
-
-
-def _ordered_tables() -> list[str]:
-    # Parents before children, so that deleting in reverse never breaks a foreign key.
-    order = ["staff", "tier", "benefit", "member", "member_preference", "important_date", "consent", "tier_change"]
-    rest = [table for table in _tables() if table not in order]
-    return [*order, *rest]
+        # Foreign keys off for the cleanup only, so that the order of the tables does not matter.
+        deletes = "".join(f'DELETE FROM "{table}";' for table in _tables())
+        await connection.execute_script(f"PRAGMA foreign_keys=OFF;{deletes}PRAGMA foreign_keys=ON;")
 
 
 @pytest.fixture(scope="session")
