@@ -1,0 +1,286 @@
+"""The points ledger: append-only entries, lots spent oldest-expiry first, and the member's balance.
+
+Every function here runs in one transaction whose first statement locks the member's row with a
+conditional UPDATE (a row lock on PostgreSQL, the write lock on SQLite), so that concurrent moves
+of one member's points queue up instead of reading stale balances. The invariants, checked by
+`check_invariants`: for every member, sum of entries = balance = sum of lot remainders, and for
+every lot, remaining = amount - what entries took from it, within 0..amount.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from tortoise import connections
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from domain import models, rules
+from domain.errors import DomainError, NotFound
+from domain.models import EntryKind, EntrySource
+
+CREDIT_KINDS = frozenset({EntryKind.EARN, EntryKind.ADJUST, EntryKind.RELEASE, EntryKind.TRANSFER_IN})
+DEBIT_KINDS = frozenset(
+    {EntryKind.REDEEM, EntryKind.EXPIRE, EntryKind.ADJUST, EntryKind.REVERSE, EntryKind.HOLD, EntryKind.TRANSFER_OUT}
+)
+
+
+class LedgerCorrupted(RuntimeError):
+    """The lots do not cover the balance: a bug, never an expected outcome."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFields:
+    """What describes an entry besides its amount; shared by credits and debits."""
+
+    source: EntrySource
+    reason: str = ""
+    created_by_id: int | None = None
+    purchase_id: int | None = None
+    campaign_id: int | None = None
+    counterpart_id: int | None = None
+    reverses_id: int | None = None
+    reference: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def _positive(amount: int) -> int:
+    if not isinstance(amount, int) or amount <= 0:
+        raise DomainError("INVALID", "The number of points must be a positive whole number", field="points")
+    return amount
+
+
+async def _locked_member(member_id: int) -> models.Member:
+    """Lock the member's row for the rest of the transaction, then read it."""
+    if await models.Member.filter(id=member_id).update(points_balance=F("points_balance")) != 1:
+        raise NotFound("Member", field="memberId")
+    return await models.Member.get(id=member_id)
+
+
+async def _append(member_id: int, kind: EntryKind, amount: int, balance_after: int, fields: EntryFields, now: datetime):
+    return await models.LedgerEntry.create(
+        member_id=member_id, kind=kind, amount=amount, balance_after=balance_after, created_at=now, **fields.as_dict()
+    )
+
+
+async def _consume(entry: models.LedgerEntry, amount: int, *, prefer_lot_ids: Sequence[int] = ()) -> None:
+    """Take `amount` from the member's lots, the preferred ones first, then oldest expiry first."""
+    lots = await models.PointsLot.filter(member_id=entry.member_id, remaining__gt=0).order_by("expires_at", "id")
+    preferred = [lot for lot in lots if lot.id in prefer_lot_ids]
+    ordered = preferred + [lot for lot in lots if lot.id not in prefer_lot_ids]
+    left = amount
+    for lot in ordered:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        if await models.PointsLot.filter(id=lot.id, remaining__gte=take).update(remaining=F("remaining") - take) != 1:
+            raise LedgerCorrupted(f"lot {lot.id} changed under the member lock")
+        await models.LotConsumption.create(entry_id=entry.id, lot_id=lot.id, amount=take)
+        left -= take
+    if left:
+        raise LedgerCorrupted(f"member {entry.member_id}: lots fall {left} points short of the balance")
+
+
+async def credit(
+    *,
+    member_id: int,
+    points: int,
+    fields: EntryFields,
+    kind: EntryKind = EntryKind.EARN,
+    now: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> list[models.LedgerEntry]:
+    """Add points in a new lot; points owed from earlier refunds are cleared from it first.
+
+    Returns the credit entry, then the entry that cleared the debt when there was one.
+    """
+    assert kind in CREDIT_KINDS
+    points = _positive(points)
+    now = now or utcnow()
+    async with in_transaction():
+        member = await _locked_member(member_id)
+        balance = member.points_balance + points
+        entry = await _append(member_id, kind, points, balance, fields, now)
+        lot = await models.PointsLot.create(
+            member_id=member_id,
+            entry_id=entry.id,
+            amount=points,
+            remaining=points,
+            earned_at=now,
+            expires_at=expires_at or now + timedelta(days=rules.RULES.points_lifetime_days),
+        )
+        entries = [entry]
+        cleared = min(points, member.points_debt)
+        if cleared:
+            balance -= cleared
+            settle = EntryFields(source=EntrySource.REFUND, reason="Clears points owed from a refund", reverses_id=entry.id)
+            entries.append(await _append(member_id, EntryKind.REVERSE, -cleared, balance, settle, now))
+            await _consume(entries[-1], cleared, prefer_lot_ids=[lot.id])
+        await models.Member.filter(id=member_id).update(points_balance=balance, points_debt=member.points_debt - cleared)
+    return entries
+
+
+async def debit(
+    *,
+    member_id: int,
+    points: int,
+    kind: EntryKind,
+    fields: EntryFields,
+    now: datetime | None = None,
+    prefer_lot_ids: Sequence[int] = (),
+    shortfall_to_debt: bool = False,
+) -> models.LedgerEntry | None:
+    """Take points, oldest-expiry lots first; refused when the balance is short.
+
+    With `shortfall_to_debt` (refunds only), takes what the balance has and records the rest as
+    debt that later credits clear; returns None when the balance had nothing to take.
+    """
+    assert kind in DEBIT_KINDS
+    points = _positive(points)
+    now = now or utcnow()
+    async with in_transaction():
+        taken = await models.Member.filter(id=member_id, points_balance__gte=points).update(
+            points_balance=F("points_balance") - points
+        )
+        owed = 0
+        if taken != 1:
+            member = await _locked_member(member_id)
+            if not shortfall_to_debt:
+                raise DomainError(
+                    "INSUFFICIENT_POINTS", f"Only {member.points_balance} points are available", field="points"
+                )
+            owed, points = points - member.points_balance, member.points_balance
+            await models.Member.filter(id=member_id).update(points_balance=0, points_debt=F("points_debt") + owed)
+            if points == 0:
+                return None
+        balance = (await models.Member.get(id=member_id)).points_balance
+        entry = await _append(member_id, kind, -points, balance, fields, now)
+        await _consume(entry, points, prefer_lot_ids=prefer_lot_ids)
+    return entry
+
+
+async def hold(*, member_id: int, points: int, reference: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Set points aside for a redemption in progress; `capture` spends them, `release` gives them back."""
+    fields = EntryFields(source=EntrySource.REDEMPTION, reason="Held for a redemption", reference=reference)
+    entry = await debit(member_id=member_id, points=points, kind=EntryKind.HOLD, fields=fields, now=now)
+    assert entry is not None
+    return entry
+
+
+async def release(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Give held points back to the very lots they came from, expiry dates unchanged."""
+    now = now or utcnow()
+    async with in_transaction():
+        held = await models.LedgerEntry.get_or_none(id=hold_entry_id, kind=EntryKind.HOLD)
+        if held is None:
+            raise NotFound("Hold")
+        member = await _locked_member(held.member_id)
+        if await models.LedgerEntry.filter(reverses_id=held.id, kind=EntryKind.RELEASE).exists():
+            raise DomainError("ALREADY_RELEASED", "These points were already released")
+        balance = member.points_balance - held.amount
+        fields = EntryFields(
+            source=EntrySource.REDEMPTION, reason=reason, reverses_id=held.id, reference=held.reference
+        )
+        entry = await _append(held.member_id, EntryKind.RELEASE, -held.amount, balance, fields, now)
+        for taken in await models.LotConsumption.filter(entry_id=held.id):
+            await models.PointsLot.filter(id=taken.lot_id).update(remaining=F("remaining") + taken.amount)
+            await models.LotConsumption.create(entry_id=entry.id, lot_id=taken.lot_id, amount=-taken.amount)
+        await models.Member.filter(id=held.member_id).update(points_balance=balance)
+    return entry
+
+
+async def capture(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Spend held points: release them and redeem the same amount from the same lots, atomically."""
+    async with in_transaction():
+        released = await release(hold_entry_id=hold_entry_id, reason=reason, now=now)
+        held_lots = await models.LotConsumption.filter(entry_id=hold_entry_id).values_list("lot_id", flat=True)
+        fields = EntryFields(source=EntrySource.REDEMPTION, reason=reason, reference=released.reference)
+        entry = await debit(
+            member_id=released.member_id,
+            points=released.amount,
+            kind=EntryKind.REDEEM,
+            fields=fields,
+            now=now,
+            prefer_lot_ids=list(held_lots),
+        )
+    assert entry is not None
+    return entry
+
+
+async def expire_due_lots(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Expire every lot past its date with points left; one transaction per lot. Returns points expired."""
+    now = now or utcnow()
+    expired = 0
+    while True:
+        due = await models.PointsLot.filter(expires_at__lte=now, remaining__gt=0).order_by("id").limit(batch)
+        if not due:
+            return expired
+        for lot in due:
+            expired += await _expire_lot(lot.id, now)
+
+
+async def _expire_lot(lot_id: int, now: datetime) -> int:
+    async with in_transaction():
+        lot = await models.PointsLot.get(id=lot_id)
+        member = await _locked_member(lot.member_id)
+        lot = await models.PointsLot.get(id=lot_id)  # re-read under the lock: a spend may have taken some
+        if lot.remaining == 0:
+            return 0
+        balance = member.points_balance - lot.remaining
+        fields = EntryFields(source=EntrySource.EXPIRY, reason=f"Points earned on {lot.earned_at:%Y-%m-%d} expired")
+        entry = await _append(lot.member_id, EntryKind.EXPIRE, -lot.remaining, balance, fields, now)
+        await _consume(entry, lot.remaining, prefer_lot_ids=[lot.id])
+        await models.Member.filter(id=lot.member_id).update(points_balance=balance)
+        return lot.remaining
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    member_id: int | None
+    lot_id: int | None
+    problem: str
+
+
+# Each query returns only the rows that break an invariant, so a healthy ledger costs two scans.
+_BALANCE_CHECK = """
+SELECT * FROM (
+  SELECT m.id AS member_id, m.points_balance AS balance, m.points_debt AS debt,
+         COALESCE((SELECT SUM(e.amount) FROM ledger_entry e WHERE e.member_id = m.id), 0) AS entries,
+         COALESCE((SELECT SUM(l.remaining) FROM points_lot l WHERE l.member_id = m.id), 0) AS lots
+  FROM member m
+) t WHERE balance <> entries OR balance <> lots OR balance < 0 OR debt < 0
+"""
+_LOT_CHECK = """
+SELECT * FROM (
+  SELECT l.id AS lot_id, l.member_id AS member_id, l.amount AS amount, l.remaining AS remaining,
+         COALESCE((SELECT SUM(c.amount) FROM lot_consumption c WHERE c.lot_id = l.id), 0) AS taken
+  FROM points_lot l
+) t WHERE remaining <> amount - taken OR remaining < 0 OR remaining > amount
+"""
+
+
+async def check_invariants() -> list[Violation]:
+    """Every broken invariant of the whole ledger."""
+    connection = connections.get("default")
+    balances = await connection.execute_query_dict(_BALANCE_CHECK)
+    lots = await connection.execute_query_dict(_LOT_CHECK)
+    return [
+        Violation(
+            row["member_id"],
+            None,
+            f"balance {row['balance']}, entries sum {row['entries']}, lots hold {row['lots']}, debt {row['debt']}",
+        )
+        for row in balances
+    ] + [
+        Violation(row["member_id"], row["lot_id"], f"amount {row['amount']}, taken {row['taken']}, remaining {row['remaining']}")
+        for row in lots
+    ]
