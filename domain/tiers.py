@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tortoise.transactions import in_transaction
 
 from domain import models
@@ -39,3 +41,11 @@ async def set_tier(*, viewer: Viewer, member_id: int, tier_id: int, reason: str)
         )
     member.tier_id = tier.id
     return member
+
+
+async def evaluate_upgrade(*, member_id: int, now: datetime) -> models.TierChange | None:
+    """Move the member up at once when a qualifying event lifts them over a higher tier's threshold.
+
+    Called after every qualifying event (a purchase, later a visit); returns the change, if any.
+    """
+    return None
