@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import re
 import uuid
@@ -20,6 +22,7 @@ from strawberry.asgi import GraphQL
 from tortoise import Tortoise
 
 from api.context import Context
+from api.jobs import run_periodically
 from api.logs import configure_logging, request_id_var
 from api.settings import Settings, load_settings
 from api.tokens import InvalidToken, read_token
@@ -152,9 +155,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # Objects alive after start-up never become garbage: keep them out of every collection.
         gc.collect()
         gc.freeze()
+        interval = settings.jobs_interval_seconds
+        jobs = asyncio.create_task(run_periodically(interval), name="clubgraph-jobs") if interval else None
         try:
             yield
         finally:
+            if jobs is not None:
+                # Before the database closes: a job cut short rolls back its transaction.
+                jobs.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await jobs
             await close_database()
 
     return Starlette(

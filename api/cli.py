@@ -1,10 +1,11 @@
-"""The `clubgraph` command: serve, migrate, seed and export the schema."""
+"""The `clubgraph` command: serve, migrate, seed, review tiers, points jobs and export the schema."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from api.settings import Settings, SettingsError, load_settings
@@ -23,6 +24,59 @@ async def _prepare(settings: Settings, *, demo: bool, members: int) -> None:
         if demo:
             loaded = await seed_demo(members=members, progress=lambda step: print(f"  demo data: {step}", flush=True))
             print("Demo data loaded." if loaded else "Demo data already present.", flush=True)
+    finally:
+        await close_database()
+
+
+async def _tier_review(settings: Settings, args: argparse.Namespace) -> None:
+    from domain.db import close_database, open_database
+    from domain.tiers import review_tiers
+
+    # No migration here: a scheduled job should not change the schema under a rollout.
+    await open_database(settings.database_url, migrate_schema=False)
+    try:
+        day = args.date or datetime.now(timezone.utc).date()
+        print(f"Tier review of {day:%Y-%m-%d}", flush=True)
+        summary = await review_tiers(
+            today=day, batch_size=args.batch_size, progress=lambda line: print(f"  {line}", flush=True)
+        )
+        print(
+            f"Done: {summary.reviewed} reviewed, {summary.kept} kept their tier, {summary.moved_down} moved down; "
+            f"{summary.dated} without a review date were given one.",
+            flush=True,
+        )
+    finally:
+        await close_database()
+
+
+async def _points_job(settings: Settings, args: argparse.Namespace) -> int:
+    """ledger-check, expire-points and birthday-bonuses: by hand, or from a scheduler instead of the app's own."""
+    from domain import ledger, models, points
+    from domain.db import close_database, open_database
+
+    # No migration here either, for the same reason as the tier review.
+    await open_database(settings.database_url, migrate_schema=False)
+    try:
+        if args.command == "ledger-check":
+            members = await models.Member.all().count()
+            print(f"Checking the ledger of {members} members ...", flush=True)
+            violations = await ledger.check_invariants()
+            for violation in violations:
+                lot = f", lot {violation.lot_id}" if violation.lot_id is not None else ""
+                print(f"  member {violation.member_id}{lot}: {violation.problem}", flush=True)
+            if violations:
+                print(f"ledger inconsistent: {len(violations)} violations", flush=True)
+                return 1
+            print(f"ledger consistent: {members} members", flush=True)
+        elif args.command == "expire-points":
+            now = ledger.utcnow()
+            print(f"Expiring the points due by {now:%Y-%m-%d %H:%M:%S} UTC ...", flush=True)
+            print(f"Expired {await ledger.expire_due_lots(now=now)} points.", flush=True)
+        else:
+            day = args.date or datetime.now(timezone.utc).date()
+            print(f"Birthday bonuses of {day:%Y-%m-%d} ...", flush=True)
+            print(f"{await points.run_birthday_bonuses(today=day)} members got their birthday bonus.", flush=True)
+        return 0
     finally:
         await close_database()
 
@@ -76,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply the database migrations")
     seed = commands.add_parser("seed", help="migrate, then load the demo data into an empty database")
     seed.add_argument("--members", type=int, default=240, help="demo members to generate (default 240)")
+    review = commands.add_parser("tier-review", help="review the tiers that are due: keep them or move members down")
+    review.add_argument("--date", type=date.fromisoformat, help="day of the review, YYYY-MM-DD (default: today, UTC)")
+    review.add_argument("--batch-size", type=int, default=500, help="members per batch (default 500)")
+    commands.add_parser("ledger-check", help="check every invariant of the points ledger; exit 1 when one breaks")
+    commands.add_parser("expire-points", help="expire the points whose date has passed")
+    birthdays = commands.add_parser("birthday-bonuses", help="award the birthday bonus to members born on the day")
+    birthdays.add_argument("--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)")
     schema = commands.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     schema.add_argument("--check", action="store_true", help="fail when schema.graphql is stale instead")
     args = parser.parse_args(argv)
@@ -89,8 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if getattr(args, "members", 1) < 1:
         parser.error("--members must be at least 1")
+    if getattr(args, "batch_size", 1) < 1:
+        parser.error("--batch-size must be at least 1")
     if args.command == "serve":
         _serve(settings, args)
+    elif args.command == "tier-review":
+        asyncio.run(_tier_review(settings, args))
+    elif args.command in ("ledger-check", "expire-points", "birthday-bonuses"):
+        return asyncio.run(_points_job(settings, args))
     else:
         asyncio.run(_prepare(settings, demo=args.command == "seed", members=getattr(args, "members", 0)))
     return 0

@@ -26,6 +26,7 @@ class Settings:
     port: int = 8000
     max_body_bytes: int = 1_000_000
     log_level: str = "info"
+    jobs_interval_seconds: int = 3600  # points expiry, birthday bonuses, old idempotency keys; 0 turns them off
 
     @property
     def production(self) -> bool:
@@ -48,6 +49,8 @@ class Settings:
             raise SettingsError(f"CLUBGRAPH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         if not self.database_url.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingsError("DATABASE_URL must be a sqlite:// or postgres:// URL")
+        if self.jobs_interval_seconds < 0:
+            raise SettingsError("CLUBGRAPH_JOBS_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
 
 
 def _int(environ: dict[str, str], name: str, default: int) -> int:
@@ -72,6 +75,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         port=_int(environ, "CLUBGRAPH_PORT", defaults.port),
         max_body_bytes=_int(environ, "CLUBGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
         log_level=environ.get("CLUBGRAPH_LOG_LEVEL", defaults.log_level),
+        jobs_interval_seconds=_int(environ, "CLUBGRAPH_JOBS_INTERVAL_SECONDS", defaults.jobs_interval_seconds),
     )
     settings.check()
     return settings

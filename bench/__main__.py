@@ -11,21 +11,17 @@ import asyncio
 import json
 import logging
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import orjson
 
 from bench.load import LoadResult, post_request, run_load
+from bench.servers import HOST, free_port, stop, uvicorn, wait_for
+from bench.transfers import measure_transfers, seed
 
-ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-" + "b" * 32
-HOST = "127.0.0.1"
 
 PAGE_QUERY = """query Page($first: Int!) { members(first: $first) { edges { node {
   id name email phone status
@@ -35,39 +31,6 @@ PAGE_QUERY = """query Page($first: Int!) { members(first: $first) { edges { node
 } } } }"""
 ME_QUERY = "{ me { ... on Member { id name email tier { name rank benefits { name code quota value } } } } }"
 LOGIN = "mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _uvicorn(target: str, port: int, env: dict[str, str], *, factory: bool = False) -> subprocess.Popen[bytes]:
-    args = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port), "--workers", "1"]
-    args += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
-    return subprocess.Popen([*args, *(["--factory"] if factory else [])], cwd=ROOT, env=env)
-
-
-def _wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server on port {port} exited with {process.returncode}")
-        try:
-            httpx.post(f"http://{HOST}:{port}/graphql", json={"query": "{ __typename }"}, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"the server on port {port} did not start within 30 s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _login(port: int, email: str, password: str) -> str:
@@ -123,6 +86,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="measuring time per scenario (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
     parser.add_argument("--members", type=int, default=10_000, help="members in the generated database (default 10000)")
+    parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL transfer run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="clubgraph-bench-") as folder:
@@ -130,31 +94,48 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": database_url, "CLUBGRAPH_ENV": "production", "CLUBGRAPH_SECRET_KEY": SECRET}
         env["CLUBGRAPH_LOG_LEVEL"] = "warning"
         print(f"Generating a database of {args.members} members ...", flush=True)
-        subprocess.run([sys.executable, "-m", "api.cli", "seed", "--members", str(args.members)], cwd=ROOT, env=env, check=True)
+        seed(database_url, env, args.members)
         page_sql, page_sql_1 = asyncio.run(_count_statements(database_url))
 
         results: dict[str, LoadResult] = {}
-        port = _free_port()
+        port = free_port()
         print("(a) plain Strawberry { hello } (baseline)", flush=True)
-        server = _uvicorn("bench.plain_app:app", port, env)
+        server = uvicorn("bench.plain_app:app", port, env)
         try:
-            _wait_for(port, server)
+            wait_for(port, server)
             results["plain_strawberry"] = _measure("{ hello }", port, "{ hello }", args)
         finally:
-            _stop(server)
+            stop(server)
 
-        port = _free_port()
+        port = free_port()
         print("clubgraph, one uvicorn worker, production mode", flush=True)
-        server = _uvicorn("api.app:create_app", port, env, factory=True)
+        server = uvicorn("api.app:create_app", port, env, factory=True)
         try:
-            _wait_for(port, server)
+            wait_for(port, server)
             manager = _login(port, "manager@clubgraph.example", "manager-demo")
             member = _login(port, "member@clubgraph.example", "member-demo")
             results["typename"] = _measure("(b) { __typename }", port, "{ __typename }", args)
             results["page"] = _measure("(c) 50-member page", port, PAGE_QUERY, args, variables={"first": 50}, token=manager)
             results["me"] = _measure("(d) me with tier and benefits", port, ME_QUERY, args, token=member)
         finally:
-            _stop(server)
+            stop(server)
+
+        print("Transfers, SQLite, one worker", flush=True)
+        transfers = {"sqlite_1w": measure_transfers(database_url, env, workers=1, seconds=args.seconds, connections=args.connections)}
+
+    if args.postgres:
+        print("Transfers, PostgreSQL, two workers", flush=True)
+        from tests.postgres import ThrowawayPostgres
+
+        server = ThrowawayPostgres().start()
+        try:
+            postgres_url = server.create_database("bench")
+            seed(postgres_url, env, args.members)
+            transfers["postgres_2w"] = measure_transfers(
+                postgres_url, env, workers=2, seconds=args.seconds, connections=args.connections
+            )
+        finally:
+            server.stop()
 
     baseline = results["plain_strawberry"].rps
     print(f"\n{'scenario':<22}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
@@ -172,6 +153,15 @@ def main() -> None:
         if key != "plain_strawberry":
             figures[f"{key}_ratio"] = round(result.rps / baseline, 3)
     figures.update(page_sql_statements=page_sql, page_sql_statements_1=page_sql_1)
+    for key, (result, recorded, violations) in transfers.items():
+        print(
+            f"transfers {key}: {result.rps:.1f}/s, p50 {result.percentile(50):.2f} ms, p99 {result.percentile(99):.2f} ms, "
+            f"{recorded} recorded for {result.requests} answered (warm-up included in recorded), "
+            f"ledger invariants {'hold' if violations == 0 else f'BROKEN ({violations})'}"
+        )
+        figures[f"transfer_{key}_tps"] = round(result.rps, 1)
+        figures[f"transfer_{key}_p99_ms"] = round(result.percentile(99), 2)
+        figures[f"transfer_{key}_invariant_violations"] = violations
     print(json.dumps(figures))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -46,8 +47,14 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-async def run_load(host: str, port: int, request: bytes, *, connections: int, seconds: float, warmup: float) -> LoadResult:
-    """Each connection sends the request, waits for the answer, and sends again until time is up."""
+async def run_load(
+    host: str, port: int, request: bytes | Callable[[], bytes], *, connections: int, seconds: float, warmup: float
+) -> LoadResult:
+    """Each connection sends the request, waits for the answer, and sends again until time is up.
+
+    `request` may be a function that builds each request anew, e.g. with a fresh idempotency key.
+    """
+    make = request if callable(request) else lambda: request
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
     start_measuring = time.perf_counter() + warmup
@@ -60,7 +67,7 @@ async def run_load(host: str, port: int, request: bytes, *, connections: int, se
                 sent = time.perf_counter()
                 if sent >= stop:
                     return
-                writer.write(request)
+                writer.write(make())
                 status = await _read_response(reader)
                 done = time.perf_counter()
                 if sent >= start_measuring:

@@ -46,7 +46,9 @@ async def run_once(
     """Run `action` once per (scope, key); its result is stored in the same transaction as its writes.
 
     A concurrent request with the same key waits on the same rows, fails on the unique key when it
-    commits, rolls back everything it did, and returns the stored result instead.
+    commits, rolls back everything it did, and returns the stored result instead. It may also fail
+    earlier, because of what the first one did (the points are spent, the purchase is recorded):
+    that DomainError gives way to the stored result too, so every retry gets the first answer.
     """
     key = key.strip()
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
@@ -61,7 +63,7 @@ async def run_once(
         async with in_transaction():
             result = await action()
             await models.IdempotencyRecord.create(scope=scope, key=key, fingerprint=fingerprint, result=result)
-    except IntegrityError:
+    except (IntegrityError, DomainError):
         replayed = await _replay(scope, key, fingerprint)
         if replayed is None:
             raise

@@ -9,7 +9,7 @@ every lot, remaining = amount - what entries took from it, within 0..amount.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +64,18 @@ async def _locked_member(member_id: int) -> models.Member:
     if await models.Member.filter(id=member_id).update(points_balance=F("points_balance")) != 1:
         raise NotFound("Member", field="memberId")
     return await models.Member.get(id=member_id)
+
+
+async def lock_members(member_ids: Iterable[int | None]) -> dict[int, models.Member]:
+    """Lock several members' rows for the rest of the transaction, in id order, and read them.
+
+    An action that moves two members' points (a transfer, a referral reward) locks both first, so
+    that two such actions over the same members queue up instead of deadlocking on PostgreSQL.
+    """
+    return {
+        member_id: await _locked_member(member_id)
+        for member_id in sorted({member_id for member_id in member_ids if member_id is not None})
+    }
 
 
 async def _append(member_id: int, kind: EntryKind, amount: int, balance_after: int, fields: EntryFields, now: datetime):

@@ -16,6 +16,7 @@ from domain import models
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
 from domain.policy import Permission, may_read_member, may_write_member, require_permission
+from domain.tier_engine import review_date
 from domain.validation import clean_birthday, clean_email, clean_phone, clean_text
 from domain.viewer import Viewer
 
@@ -103,6 +104,13 @@ async def _account_manager(staff_id: int, *, field: str) -> models.Staff:
     return staff
 
 
+async def _referrer(code: str) -> int:
+    referrer_id = await models.Member.filter(referral_code=code.strip().upper()).first().values_list("id", flat=True)
+    if referrer_id is None:
+        raise DomainError("INVALID_REFERRAL_CODE", "No member has this referral code", field="referralCode")
+    return referrer_id
+
+
 def _clean_password(password: str | None) -> str | None:
     if password is None:
         return None
@@ -127,7 +135,9 @@ async def create_member(
     account_manager_id: int | None = None,
     password: str | None = None,
     joined_on: date | None = None,
+    referral_code: str | None = None,
 ) -> models.Member:
+    """Enrol a member; `referral_code` names the member who referred them, rewarded at the first purchase."""
     require_permission(viewer, Permission.MEMBER_CREATE)
     joined_on = joined_on or today()
     name = clean_text(name, field="name", max_length=200)
@@ -150,6 +160,7 @@ async def create_member(
         await _account_manager(account_manager_id, field="accountManagerId")
     if await _email_taken(email):
         raise DomainError("EMAIL_TAKEN", "This email address is already registered", field="email")
+    referrer_id = await _referrer(referral_code) if referral_code and referral_code.strip() else None
     try:
         async with in_transaction():
             member = await models.Member.create(
@@ -160,9 +171,12 @@ async def create_member(
                 birthday=birthday,
                 joined_on=joined_on,
                 tier_id=tier.id,
+                tier_since=joined_on,
+                tier_review_on=review_date(tier, joined_on),
                 account_manager_id=account_manager_id,
                 password_hash=password_hash,
                 referral_code=new_referral_code(),
+                referred_by_id=referrer_id,
             )
             await models.TierChange.create(
                 member_id=member.id,

@@ -22,6 +22,10 @@ class Permission(StrEnum):
     MEMBER_CONSENT_WRITE = "member_consent_write"
     MEMBER_ASSIGN_ACCOUNT_MANAGER = "member_assign_account_manager"
     MEMBER_SET_TIER = "member_set_tier"
+    BENEFIT_USE = "benefit_use"  # record a member's use of a tier benefit, e.g. a guest pass at the door
+    PURCHASE_RECORD = "purchase_record"  # record a purchase, which earns points
+    PURCHASE_REFUND = "purchase_refund"  # refund a purchase, which takes its points back
+    POINTS_ADJUST = "points_adjust"  # correct a balance by hand, with a reason
     STAFF_READ = "staff_read"
 
 
@@ -37,9 +41,20 @@ _MEMBER_CARE = {
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
     StaffRole.FRONT_DESK: frozenset(
-        {Permission.MEMBER_READ, Permission.MEMBER_CREATE, Permission.MEMBER_PREFERENCE_WRITE, Permission.STAFF_READ}
+        {
+            Permission.MEMBER_READ,
+            Permission.MEMBER_CREATE,
+            Permission.MEMBER_PREFERENCE_WRITE,
+            Permission.STAFF_READ,
+            Permission.BENEFIT_USE,
+            Permission.PURCHASE_RECORD,
+        }
     ),
-    StaffRole.ACCOUNT_MANAGER: frozenset(_MEMBER_CARE),
+    # Refunds and adjustments take points away or create them: not the front desk's call.
+    StaffRole.ACCOUNT_MANAGER: frozenset(
+        _MEMBER_CARE
+        | {Permission.BENEFIT_USE, Permission.PURCHASE_RECORD, Permission.PURCHASE_REFUND, Permission.POINTS_ADJUST}
+    ),
     StaffRole.EVENT_MANAGER: frozenset({Permission.MEMBER_READ, Permission.STAFF_READ}),
     StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ}),
     StaffRole.CLUB_MANAGER: frozenset(Permission),

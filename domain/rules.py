@@ -9,6 +9,7 @@ from decimal import Decimal
 @dataclass(frozen=True, slots=True)
 class PointsRules:
     points_lifetime_days: int = 730
+    currency: str = "CHF"  # the one currency purchases earn in: points per unit mean nothing across currencies
     points_per_currency_unit: Decimal = Decimal("1")
     transfer_daily_limit: int = 5_000
     birthday_bonus: int = 500

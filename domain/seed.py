@@ -1,9 +1,10 @@
-"""Deterministic demo data: tiers, benefits, staff, the demo member and a crowd of invented members."""
+"""Deterministic demo data: tiers, benefits, staff, the demo member, a crowd of invented members, and points."""
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -49,11 +50,15 @@ DEMO_LOGINS: list[tuple[str, str, str]] = [("Member", DEMO_MEMBER_EMAIL, DEMO_ME
     if email not in ("am2@clubgraph.example", "am3@clubgraph.example")
 ]
 
+# (name, description, qualification: any one threshold met within 12 months); Silver is for everyone.
 _TIERS = [
-    ("Silver", "The entry tier: club access and member pricing."),
-    ("Gold", "For regulars: guest passes, priority booking and a birthday gift."),
-    ("Platinum", "Lounge access, private gallery visits and a sommelier on call."),
-    ("Diamond", "The full house: chauffeur service and unlimited priority, by invitation."),
+    ("Silver", "The entry tier: club access and member pricing.", {}),
+    ("Gold", "For regulars: guest passes, priority booking and a birthday gift.",
+     {"qualifying_points": 2_000, "qualifying_spend": Decimal(20_000), "qualifying_visits": 12}),
+    ("Platinum", "Lounge access, private gallery visits and a sommelier on call.",
+     {"qualifying_points": 6_000, "qualifying_spend": Decimal(60_000), "qualifying_visits": 30}),
+    ("Diamond", "The full house: chauffeur service and unlimited priority, by invitation.",
+     {"qualifying_points": 15_000, "qualifying_spend": Decimal(150_000), "qualifying_visits": 60, "grace_days": 60}),
 ]
 _MULTIPLIERS = [Decimal("1.00"), Decimal("1.25"), Decimal("1.50"), Decimal("2.00")]
 _GUEST_PASSES = [2, 4, 6, 12]
@@ -148,8 +153,8 @@ async def seed_demo(*, members: int = 240, progress: Callable[[str], None] | Non
     codes = _referral_codes(rng, max(members, 1))  # the demo member always exists
 
     async with in_transaction():
-        tiers = [await models.Tier.create(name=name, rank=rank, description=description)
-                 for rank, (name, description) in enumerate(_TIERS, start=1)]
+        tiers = [await models.Tier.create(name=name, rank=rank, description=description, **rule)
+                 for rank, (name, description, rule) in enumerate(_TIERS, start=1)]
         benefits = []
         for tier in tiers:
             benefits.append(models.Benefit(
@@ -264,5 +269,84 @@ async def seed_demo(*, members: int = 240, progress: Callable[[str], None] | Non
                                    ("tier history", models.TierChange, tier_changes)):
             await model.bulk_create(rows, batch_size=BATCH_SIZE)
             report(f"{label}: {len(rows)}")
+    await seed_demo_points(progress=report)
     return True
 
+
+
+
+async def seed_demo_points(*, progress: Callable[[str], None] | None = None) -> None:
+    """Points for the demo, written through the points module as the apps would: purchases (some under
+    a campaign, some referred), a refund, a transfer each way, a goodwill adjustment, a birthday bonus,
+    a redemption and expired points, so that every balance has a history that explains it."""
+    from domain import ledger, points  # points imports the members and tiers modules: not at start-up
+    from domain.viewer import member_viewer, staff_viewer
+
+    report = progress or (lambda _msg: None)
+    rng = random.Random(SEED + 1)
+    staff = {s.email: s for s in await models.Staff.all()}
+    desk = staff_viewer(staff["frontdesk@clubgraph.example"].id, StaffRole.FRONT_DESK)
+    boss = staff_viewer(staff["manager@clubgraph.example"].id, StaffRole.CLUB_MANAGER)
+    demo = await models.Member.get(email=DEMO_MEMBER_EMAIL)
+    crowd = await models.Member.filter(status=MemberStatus.ACTIVE).exclude(id=demo.id).order_by("id").limit(80)
+    friend = crowd[0]
+    await models.Campaign.create(
+        name="Spring tasting weeks", starts_at=_at_noon(date(2026, 3, 1)), ends_at=_at_noon(date(2026, 4, 1)),
+        bonus_multiplier=Decimal("1.00"), cap_per_member=500, cap_total=20_000)
+    await models.Campaign.create(
+        name="Year-end double points", starts_at=_at_noon(date(2026, 11, 15)), ends_at=_at_noon(date(2027, 1, 15)),
+        bonus_multiplier=Decimal("1.00"), cap_per_member=2_000, cap_total=500_000)
+    # The demo member referred the first few, whose first purchases reward her.
+    await models.Member.filter(id__in=[m.id for m in crowd[:4]]).update(referred_by_id=demo.id)
+
+    receipts = itertools.count(1)
+
+    def buy(member: models.Member, amount: str, outlet: str) -> Callable[[datetime], Awaitable[object]]:
+        n = next(receipts)
+        return lambda when: points.record_purchase(
+            viewer=desk, member_id=member.id, amount=Decimal(amount), currency="CHF", outlet=outlet,
+            external_reference=f"DEMO-{n:05d}", idempotency_key=f"demo-purchase-{n}", now=when)
+
+    def days_ago(days: int, hour: int = 12) -> datetime:
+        return datetime.combine(REFERENCE_DATE - timedelta(days=days), time(hour), tzinfo=timezone.utc)
+
+    async def refund_last(when: datetime) -> object:
+        last = await models.Purchase.filter(member_id=demo.id).order_by("-created_at").first()
+        assert last is not None
+        return await points.refund_purchase(
+            viewer=boss, purchase_id=last.id, amount=Decimal("140.00"), idempotency_key="demo-refund", now=when)
+
+    # (when, what): run in time order, so that each entry's balance and time agree with the ones before.
+    events: list[tuple[datetime, Callable[[datetime], Awaitable[object]]]] = [
+        (days_ago(800), buy(demo, "480.00", "Restaurant")),
+        (days_ago(700), buy(demo, "1250.00", "Wine cellar")),
+        (days_ago(420), buy(demo, "320.50", "Spa")),
+        (days_ago(250), buy(demo, "2400.00", "Boutique")),
+        (_at_noon(date(2026, 3, 17)), lambda when: points.award_birthday_bonus(member_id=demo.id, year=2026, now=when)),
+        (days_ago(240), buy(demo, "185.00", "Cigar lounge")),
+        (days_ago(150), buy(demo, "640.00", "Restaurant")),
+        (days_ago(61), lambda when: ledger.expire_due_lots(now=when)),
+        (days_ago(60), refund_last),
+        (days_ago(40), lambda when: points.transfer_points(
+            viewer=member_viewer(demo.id), from_member_id=demo.id, to_member_id=friend.id, points=300,
+            note="For your birthday dinner", idempotency_key="demo-gift", now=when)),
+        (days_ago(30), lambda when: points.transfer_points(
+            viewer=member_viewer(friend.id), from_member_id=friend.id, to_member_id=demo.id, points=150,
+            note="Thank you for the wine", idempotency_key="demo-thanks", now=when)),
+        (days_ago(20), lambda when: points.adjust_points(
+            viewer=boss, member_id=demo.id, points=250, reason="Goodwill: the private room was double-booked",
+            idempotency_key="demo-goodwill", now=when)),
+        (days_ago(15), lambda when: ledger.debit(
+            member_id=demo.id, points=800, kind=models.EntryKind.REDEEM, now=when,
+            fields=ledger.EntryFields(source=models.EntrySource.REDEMPTION, reason="Sommelier dinner for two"))),
+        (days_ago(0), lambda when: ledger.expire_due_lots(now=when)),
+    ]
+    outlets = ["Restaurant", "Wine cellar", "Cigar lounge", "Spa", "Boutique"]
+    for member in crowd:
+        for _ in range(rng.randint(1, 3)):
+            amount = f"{rng.randint(45, 2400)}.{rng.choice(['00', '50', '90'])}"
+            when = days_ago(rng.randint(70, 600), rng.randint(9, 22))
+            events.append((when, buy(member, amount, rng.choice(outlets))))
+    for when, event in sorted(events, key=lambda event: event[0]):
+        await event(when)
+    report(f"points: {await models.Purchase.all().count()} purchases, {await models.LedgerEntry.all().count()} entries")

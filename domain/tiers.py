@@ -1,21 +1,26 @@
-"""The tier ladder, its benefits, and tier changes made by staff."""
+"""Tier changes made by staff, and the entry points of the tier rules, which live in `tier_engine`."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from tortoise.transactions import in_transaction
 
-from domain import models
+from domain import models, tier_engine
 from domain.errors import DomainError, NotFound
-from domain.members import member_for_write
+from domain.members import member_for_write, today
 from domain.policy import Permission, require_permission
+from domain.tier_engine import evaluate_upgrade, review_tiers
 from domain.validation import clean_text
 from domain.viewer import Viewer
 
+# The points module calls `tiers.evaluate_upgrade` after each qualifying event.
+__all__ = ["evaluate_upgrade", "review_tiers", "set_tier"]
+
 
 async def set_tier(*, viewer: Viewer, member_id: int, tier_id: int, reason: str) -> models.Member:
-    """Put a member in a tier by hand; the reason and the author go into the tier history."""
+    """Put a member in a tier by hand; the reason and the author go into the tier history.
+
+    The tier is reviewed a window later like any other, so a manual tier is no lasting floor.
+    """
     require_permission(viewer, Permission.MEMBER_SET_TIER)
     reason = clean_text(reason, field="reason", max_length=500)
     tier = await models.Tier.get_or_none(id=tier_id)
@@ -27,25 +32,15 @@ async def set_tier(*, viewer: Viewer, member_id: int, tier_id: int, reason: str)
         )
         if member.tier_id == tier.id:
             raise DomainError("UNCHANGED", f"The member is already in {tier.name}", field="tierId")
-        # Conditional on the tier read above, so that two concurrent changes cannot both record it.
-        updated = await models.Member.filter(id=member.id, tier_id=member.tier_id).update(tier_id=tier.id)
-        if updated != 1:
-            raise DomainError("CONFLICT", "The member's tier changed meanwhile; reload and try again")
-        await models.TierChange.create(
+        change = await tier_engine.change_tier(
             member_id=member.id,
             from_tier_id=member.tier_id,
-            to_tier_id=tier.id,
+            to_tier=tier,
             source=models.TierChangeSource.MANUAL,
             reason=reason,
+            today=today(),
             changed_by_id=viewer.id,
         )
-    member.tier_id = tier.id
-    return member
-
-
-async def evaluate_upgrade(*, member_id: int, now: datetime) -> models.TierChange | None:
-    """Move the member up at once when a qualifying event lifts them over a higher tier's threshold.
-
-    Called after every qualifying event (a purchase, later a visit); returns the change, if any.
-    """
-    return None
+        if change is None:
+            raise DomainError("CONFLICT", "The member's tier changed meanwhile; reload and try again")
+    return await models.Member.get(id=member.id)

@@ -49,13 +49,20 @@ def check_page_size(first: int) -> int:
 
 
 async def paginate(
-    query: QuerySet[Any], *, first: int, after: str | None, node: Callable[[Any], NodeType], key: str = "id"
+    query: QuerySet[Any],
+    *,
+    first: int,
+    after: str | None,
+    node: Callable[[Any], NodeType],
+    key: str = "id",
+    descending: bool = False,
 ) -> Connection[NodeType]:
-    """The page of `query` after the cursor in the order of `key`, a unique integer column."""
+    """The page of `query` after the cursor in the order of `key`, a unique integer column (or the reverse)."""
     first = check_page_size(first)
     after_key = _after_key(after)
-    page_query = query if after_key is None else query.filter(**{f"{key}__gt": after_key})
-    rows = await page_query.order_by(key).limit(first + 1)
+    beyond = "lt" if descending else "gt"
+    page_query = query if after_key is None else query.filter(**{f"{key}__{beyond}": after_key})
+    rows = await page_query.order_by(f"-{key}" if descending else key).limit(first + 1)
     page = rows[:first]
     edges = [relay.Edge(cursor=to_base64(_CURSOR_PREFIX, getattr(row, key)), node=node(row)) for row in page]
     page_info = relay.PageInfo(

@@ -22,9 +22,11 @@ from strawberry.tools import merge_types
 
 from schema.auth.login import login
 from schema.auth.queries import AuthQuery
+from schema.benefits.mutations import BenefitMutation
 from schema.errors import BadRequest, ClientErrors, log_errors
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
+from schema.points.mutations import PointsMutation
 from schema.tiers.queries import TierQuery
 
 MAX_DEPTH = 12
@@ -58,7 +60,7 @@ class AuthMutation:
     login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
 
 
-Mutation = merge_types("Mutation", (AuthMutation, MemberMutation))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation))
 
 
 class Schema(strawberry.Schema):

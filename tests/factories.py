@@ -118,3 +118,107 @@ def refused(operation: str, code: str, message: str | None = None) -> dict[str, 
     """The whole response to a call refused at the top level: no data, one error with a stable code."""
     error = {"message": message or REFUSAL_MESSAGES[code], "locations": ANY, "path": [operation]}
     return {"data": None, "errors": [{**error, "extensions": {"code": code}}]}
+
+
+async def set_thresholds(
+    tier: models.Tier,
+    *,
+    points: int | None = None,
+    spend: str | None = None,
+    visits: int | None = None,
+    window_months: int = 12,
+    grace_days: int = 30,
+) -> models.Tier:
+    """Give a tier its qualification rule: any one of the thresholds set, met within the window."""
+    tier.update_from_dict(
+        {
+            "qualifying_points": points,
+            "qualifying_spend": Decimal(spend) if spend is not None else None,
+            "qualifying_visits": visits,
+            "window_months": window_months,
+            "grace_days": grace_days,
+        }
+    )
+    await tier.save()
+    return tier
+
+
+async def make_earning(
+    member: models.Member, points: int, *, at: datetime, source: models.EntrySource = models.EntrySource.PURCHASE
+) -> models.LedgerEntry:
+    """Points earned through the ledger, as the points module writes them."""
+    from domain import ledger  # here rather than on top: this section is appended to the builders
+
+    entries = await ledger.credit(member_id=member.id, points=points, fields=ledger.EntryFields(source=source), now=at)
+    return entries[0]
+
+
+async def make_points_refund(member: models.Member, points: int, *, at: datetime) -> models.LedgerEntry | None:
+    """Points taken back for a refunded purchase, owed as debt beyond the balance."""
+    from domain import ledger
+
+    return await ledger.debit(
+        member_id=member.id,
+        points=points,
+        kind=models.EntryKind.REVERSE,
+        fields=ledger.EntryFields(source=models.EntrySource.REFUND, reason="Refund"),
+        now=at,
+        shortfall_to_debt=True,
+    )
+
+
+async def make_spend(member: models.Member, amount: str, *, at: datetime, refunded: str = "0") -> models.Purchase:
+    """A purchase (its spend and its day's visit), without the points it earns."""
+    n = next(_serial)
+    return await models.Purchase.create(
+        member_id=member.id,
+        amount=Decimal(amount),
+        refunded_amount=Decimal(refunded),
+        currency="CHF",
+        outlet="Bar",
+        external_reference=f"R{n}",
+        created_at=at,
+    )
+
+
+async def make_benefit(
+    tier: models.Tier, code: str, *, quota: int | None = None, period: models.QuotaPeriod | None = None, **fields: Any
+) -> models.Benefit:
+    name = code.replace("_", " ").capitalize()
+    return await models.Benefit.create(tier=tier, code=code, name=name, quota=quota, quota_period=period, **fields)
+
+
+async def make_purchase(
+    member: models.Member, amount: str = "100.00", *, at: datetime | None = None, **fields: Any
+) -> models.Purchase:
+    """A purchase recorded at the front desk through the points module, with the points it earns."""
+    from domain import points
+
+    n = next(_serial)
+    desk = await make_staff(models.StaffRole.FRONT_DESK)
+    values = {"currency": "CHF", "outlet": "Bar", "external_reference": f"P{n}", "paid_with_points": Decimal(0)}
+    result = await points.record_purchase(
+        viewer=staff_viewer(desk.id, desk.role),
+        member_id=member.id,
+        amount=Decimal(amount),
+        idempotency_key=f"purchase-{n}",
+        now=at,
+        **{**values, **fields},
+    )
+    return await models.Purchase.get(id=result["purchase_id"])
+
+
+async def make_campaign(bonus: str = "1.00", **fields: Any) -> models.Campaign:
+    """A campaign running through 2026 unless told otherwise, with no caps."""
+    values = {
+        "name": f"Campaign x{bonus}",
+        "starts_at": datetime(2026, 1, 1, tzinfo=timezone.utc),
+        "ends_at": datetime(2027, 1, 1, tzinfo=timezone.utc),
+    }
+    return await models.Campaign.create(bonus_multiplier=Decimal(bonus), **{**values, **fields})
+
+
+async def points_of(member: models.Member) -> tuple[int, int]:
+    """The member's (balance, debt), re-read."""
+    row = await models.Member.get(id=member.id)
+    return row.points_balance, row.points_debt

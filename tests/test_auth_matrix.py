@@ -19,9 +19,11 @@ from schema import build_schema
 from tests.factories import (
     gid,
     gql,
+    make_benefit,
     make_important_date,
     make_member,
     make_preference,
+    make_purchase,
     make_staff,
     make_tiers,
     member_token,
@@ -82,6 +84,12 @@ READS = {
     "nodes ImportantDate":        (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
     "node Staff":                 (NULL,     NULL,      NULL,   OK,     OK,     OK,       OK,     OK,     OK,     OK),
     "nodes Staff":                (NULL,     NULL,      NULL,   OK,     OK,     OK,       OK,     OK,     OK,     OK),
+    "node Purchase":              (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
+    "nodes Purchase":             (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
+    "node LedgerEntry":           (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
+    "nodes LedgerEntry":          (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
+    "node PointsLot":             (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
+    "nodes PointsLot":            (NULL,     NULL,      OK,     OK,     OK,     OK,       OK,     NULL,   OK,     OK),
 }
 
 WRITES = {
@@ -96,6 +104,11 @@ WRITES = {
     "memberConsentSet":           (UNAUTH,   NOT_FOUND, OK,     FORBID, OK,     NOT_MINE, FORBID, FORBID, OK,     OK),
     "memberAssignAccountManager": (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, FORBID, OK,     OK),
     "memberSetTier":              (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, FORBID, OK,     OK),
+    "benefitUse":                 (UNAUTH,   FORBID,    FORBID, OK,     OK,     NOT_MINE, FORBID, FORBID, OK,     OK),
+    "purchaseRecord":             (UNAUTH,   FORBID,    FORBID, OK,     OK,     NOT_MINE, FORBID, FORBID, OK,     OK),
+    "purchaseRefund":             (UNAUTH,   FORBID,    FORBID, FORBID, OK,     NOT_MINE, FORBID, FORBID, OK,     OK),
+    "pointsAdjust":               (UNAUTH,   FORBID,    FORBID, FORBID, OK,     NOT_MINE, FORBID, FORBID, OK,     OK),
+    "pointsTransfer":             (UNAUTH,   NOT_FOUND, OK,     FORBID, FORBID, FORBID,   FORBID, FORBID, FORBID, FORBID),
 }
 # fmt: on
 
@@ -118,6 +131,9 @@ class Club:
     tiers: dict[str, models.Tier]
     preference: models.MemberPreference
     important_date: models.ImportantDate
+    purchase: models.Purchase  # 100 points for the member, in one entry and one lot
+    entry: models.LedgerEntry
+    lot: models.PointsLot
 
     def token(self, caller: str) -> str | None:
         if caller == ANONYMOUS:
@@ -155,6 +171,9 @@ async def make_club() -> Club:
         name="Mia Member", phone="+41791234567", tier=tiers["Silver"], account_manager_id=own_manager.id
     )
     other_member = await make_member(name="Otto Other", tier=tiers["Silver"], account_manager_id=other_manager.id)
+    await make_benefit(tiers["Silver"], "welcome_drink", quota=2, period=models.QuotaPeriod.MONTH)
+    purchase = await make_purchase(member, "100.00")
+    entry = await models.LedgerEntry.get(purchase_id=purchase.id)
     return Club(
         member=member,
         other_member=other_member,
@@ -162,6 +181,9 @@ async def make_club() -> Club:
         tiers=tiers,
         preference=await make_preference(member, category=models.PreferenceCategory.SEATING, value="Window seat"),
         important_date=await make_important_date(member, label="First visit", date=date(2019, 3, 14)),
+        purchase=purchase,
+        entry=entry,
+        lot=await models.PointsLot.get(entry_id=entry.id),
     )
 
 
@@ -255,6 +277,12 @@ READ_OPERATIONS = {
     "nodes ImportantDate": _nodes_read("ImportantDate", _their_important_date),
     "node Staff": _node_read("Staff", _their_account_manager),
     "nodes Staff": _nodes_read("Staff", _their_account_manager),
+    "node Purchase": _node_read("Purchase", lambda club: (club.purchase.id, {})),
+    "nodes Purchase": _nodes_read("Purchase", lambda club: (club.purchase.id, {})),
+    "node LedgerEntry": _node_read("LedgerEntry", lambda club: (club.entry.id, {})),
+    "nodes LedgerEntry": _nodes_read("LedgerEntry", lambda club: (club.entry.id, {})),
+    "node PointsLot": _node_read("PointsLot", lambda club: (club.lot.id, {})),
+    "nodes PointsLot": _nodes_read("PointsLot", lambda club: (club.lot.id, {})),
 }
 
 
@@ -333,6 +361,17 @@ async def _tier_and_history(club: Club) -> tuple[str, list[tuple[str, str]]]:
     member = await models.Member.get(id=club.member.id).prefetch_related("tier")
     history = await models.TierChange.filter(member_id=club.member.id).values_list("source", "reason")
     return member.tier.name, [(str(source), reason) for source, reason in history]
+
+
+async def _balances(club: Club) -> tuple[int, int]:
+    """The member's points, then the other member's."""
+    members = models.Member.filter(id__in=[club.member.id, club.other_member.id])
+    rows = dict(await members.values_list("id", "points_balance"))
+    return rows[club.member.id], rows[club.other_member.id]
+
+
+async def _benefit_uses(club: Club) -> list[tuple[str, int, str]]:
+    return await models.BenefitUse.filter(member_id=club.member.id).values_list("benefit_code", "quantity", "note")
 
 
 WRITE_OPERATIONS = {
@@ -443,6 +482,72 @@ WRITE_OPERATIONS = {
         _tier_and_history,
         before=("Silver", []),
         after=("Gold", [("manual", "Patron of the spring gala")]),
+    ),
+    "benefitUse": Write(
+        _mutation("benefitUse", "member { id } memberBenefit { benefit { code } used remaining }"),
+        lambda club: {"memberId": gid("Member", club.member.id), "benefitCode": "welcome_drink", "note": "At the bar"},
+        lambda club: {
+            "member": _member_ref(club),
+            "memberBenefit": {"benefit": {"code": "welcome_drink"}, "used": 1, "remaining": 1},
+        },
+        {"member": None, "memberBenefit": None},
+        _benefit_uses,
+        before=[],
+        after=[("welcome_drink", 1, "At the bar")],
+    ),
+    "purchaseRecord": Write(
+        _mutation("purchaseRecord", "purchase { amount pointsEarned } entries { amount }"),
+        lambda club: {
+            "memberId": gid("Member", club.member.id),
+            "amount": "50.00",
+            "currency": "CHF",
+            "outlet": "Bar",
+            "externalReference": "matrix-1",
+            "idempotencyKey": "matrix",
+        },
+        lambda club: {"purchase": {"amount": "50.00", "pointsEarned": 50}, "entries": [{"amount": 50}]},
+        {"purchase": None, "entries": None},
+        _balances,
+        before=(100, 0),
+        after=(150, 0),
+    ),
+    "purchaseRefund": Write(
+        _mutation("purchaseRefund", "purchase { refundedAmount } pointsReversed"),
+        lambda club: {"purchaseId": gid("Purchase", club.purchase.id), "idempotencyKey": "matrix"},
+        lambda club: {"purchase": {"refundedAmount": "100.00"}, "pointsReversed": 100},
+        {"purchase": None, "pointsReversed": None},
+        _balances,
+        before=(100, 0),
+        after=(0, 0),
+    ),
+    "pointsAdjust": Write(
+        _mutation("pointsAdjust", "member { id pointsBalance }"),
+        lambda club: {
+            "memberId": gid("Member", club.member.id),
+            "points": 25,
+            "reason": "Goodwill",
+            "idempotencyKey": "matrix",
+        },
+        lambda club: {"member": {**_member_ref(club), "pointsBalance": 125}},
+        {"member": None},
+        _balances,
+        before=(100, 0),
+        after=(125, 0),
+    ),
+    "pointsTransfer": Write(
+        _mutation("pointsTransfer", "member { id pointsBalance } entry { amount }"),
+        lambda club: {
+            "fromMemberId": gid("Member", club.member.id),
+            "toMemberId": gid("Member", club.other_member.id),
+            "points": 30,
+            "idempotencyKey": "matrix",
+        },
+        lambda club: {"member": {**_member_ref(club), "pointsBalance": 70}, "entry": {"amount": -30}},
+        {"member": None, "entry": None},
+        _balances,
+        before=(100, 0),
+        after=(70, 30),
+        not_found={"field": "fromMemberId", "code": "NOT_FOUND", "message": "Member not found"},
     ),
 }
 

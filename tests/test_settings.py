@@ -22,6 +22,7 @@ def test_no_variables_give_the_local_defaults():
         port=8000,
         max_body_bytes=1_000_000,
         log_level="info",
+        jobs_interval_seconds=3600,
     )
     assert settings.production is False
 
@@ -37,6 +38,7 @@ def test_every_variable_is_read():
         "CLUBGRAPH_PORT": "9000",
         "CLUBGRAPH_MAX_BODY_BYTES": "65536",
         "CLUBGRAPH_LOG_LEVEL": "warning",
+        "CLUBGRAPH_JOBS_INTERVAL_SECONDS": "0",
     }
     # when
     settings = load_settings(environ)
@@ -50,6 +52,7 @@ def test_every_variable_is_read():
         port=9000,
         max_body_bytes=65536,
         log_level="warning",
+        jobs_interval_seconds=0,
     )
     assert settings.production is True
 
@@ -127,6 +130,16 @@ def test_empty_variables_fall_back_to_the_defaults():
             {"CLUBGRAPH_LOG_LEVEL": "loud"},
             "CLUBGRAPH_LOG_LEVEL must be one of critical, error, warning, info, debug, not 'loud'",
             id="unknown log level",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_JOBS_INTERVAL_SECONDS": "-1"},
+            "CLUBGRAPH_JOBS_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds",
+            id="negative jobs interval",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_JOBS_INTERVAL_SECONDS": "1h"},
+            "CLUBGRAPH_JOBS_INTERVAL_SECONDS must be a whole number, not '1h'",
+            id="jobs interval with a unit",
         ),
         pytest.param(
             {"DATABASE_URL": "mysql://club@localhost/club"},

@@ -11,7 +11,9 @@ from strawberry import relay
 from domain import models
 from domain.policy import may_read_member
 from schema.base import Info, pks
+from schema.points import member_fields as points_fields
 from schema.staff.types import Staff
+from schema.tiers import member_fields as tier_fields
 from schema.tiers.types import Tier
 
 Gender = strawberry.enum(models.Gender, name="Gender")
@@ -138,6 +140,28 @@ class Member(relay.Node):
     async def consents(self, info: Info) -> list[Consent]:
         rows = await info.context.loaders.consents_by_member_id.load(self.id)
         return [Consent.from_row(row) for row in rows]
+
+    tier_history = strawberry.field(resolver=tier_fields.tier_history, description="Tier changes, newest first.")
+    tier_progress = strawberry.field(
+        resolver=tier_fields.tier_progress, description="What keeps the member's tier and what the next one asks."
+    )
+    benefits = strawberry.field(
+        resolver=tier_fields.benefits, description="The benefits of the member's tier, with what is left this period."
+    )
+
+    points_balance = strawberry.field(resolver=points_fields.points_balance, description="Points the member can spend.")
+    points_debt = strawberry.field(
+        resolver=points_fields.points_debt, description="Points refunded after being spent; new credits clear them."
+    )
+    points_history = strawberry.field(
+        resolver=points_fields.points_history, description="Ledger entries, newest first: every move of the balance."
+    )
+    points_balance_at = strawberry.field(
+        resolver=points_fields.points_balance_at, description="The balance as it stood at a moment."
+    )
+    points_expiring_soon = strawberry.field(
+        resolver=points_fields.points_expiring_soon, description="Points that expire within `days`, per day."
+    )
 
     @classmethod
     def from_row(cls, row: models.Member) -> Member:

@@ -279,3 +279,29 @@ async def test_callers_without_permission_are_refused(client, caller, code):
     assert result == refused("memberCreate", code)
     assert await models.Member.all().count() == 1
     assert await models.TierChange.all().count() == 0
+
+
+async def test_a_referral_code_names_the_referrer_whom_the_first_purchase_rewards(client):
+    # given
+    await make_tiers()
+    referrer = await make_member(referral_code="K7QWE3RT")
+    staff = await make_staff(models.StaffRole.FRONT_DESK)
+    variables = {"input": {"name": "Anna", "email": "anna@example.com", "referralCode": "k7qwe3rt"}}
+    # when
+    result = await gql(client, MEMBER_CREATE, variables, token=staff_token(staff))
+    # then
+    assert result["data"]["memberCreate"]["errors"] == []
+    member = await models.Member.get(email="anna@example.com")
+    assert (member.referred_by_id, member.referral_rewarded_at) == (referrer.id, None)
+
+
+async def test_an_unknown_referral_code_enrols_no_one(client):
+    # given
+    await make_tiers()
+    staff = await make_staff(models.StaffRole.FRONT_DESK)
+    variables = {"input": {"name": "Anna", "email": "anna@example.com", "referralCode": "NOSUCH"}}
+    # when
+    result = await gql(client, MEMBER_CREATE, variables, token=staff_token(staff))
+    # then
+    assert result == error("referralCode", "INVALID_REFERRAL_CODE", "No member has this referral code")
+    assert await models.Member.all().count() == 0

@@ -9,7 +9,14 @@ from domain.viewer import ANONYMOUS, member_viewer, staff_viewer
 
 P = Permission
 EXPECTED = {
-    StaffRole.FRONT_DESK: {P.MEMBER_READ, P.MEMBER_CREATE, P.MEMBER_PREFERENCE_WRITE, P.STAFF_READ},
+    StaffRole.FRONT_DESK: {
+        P.MEMBER_READ,
+        P.MEMBER_CREATE,
+        P.MEMBER_PREFERENCE_WRITE,
+        P.STAFF_READ,
+        P.BENEFIT_USE,
+        P.PURCHASE_RECORD,
+    },
     StaffRole.ACCOUNT_MANAGER: {
         P.MEMBER_READ,
         P.MEMBER_CREATE,
@@ -18,6 +25,10 @@ EXPECTED = {
         P.MEMBER_IMPORTANT_DATE_WRITE,
         P.MEMBER_CONSENT_WRITE,
         P.STAFF_READ,
+        P.BENEFIT_USE,
+        P.PURCHASE_RECORD,
+        P.PURCHASE_REFUND,
+        P.POINTS_ADJUST,
     },
     StaffRole.EVENT_MANAGER: {P.MEMBER_READ, P.STAFF_READ},
     StaffRole.PARTNER_MANAGER: {P.STAFF_READ},

@@ -23,6 +23,7 @@ class MemberCreateErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     NOT_AN_ACCOUNT_MANAGER = "NOT_AN_ACCOUNT_MANAGER"
     NO_TIERS = "NO_TIERS"
+    INVALID_REFERRAL_CODE = "INVALID_REFERRAL_CODE"
 
 
 MemberCreateError = error_type("MemberCreate", MemberCreateErrorCode)
@@ -38,6 +39,9 @@ class MemberCreateInput:
     tier_id: relay.GlobalID | None = strawberry.field(default=None, description="Defaults to the lowest tier")
     account_manager_id: relay.GlobalID | None = None
     password: str | None = strawberry.field(default=None, description="Lets the member sign in to the apps")
+    referral_code: str | None = strawberry.field(
+        default=None, description="The referral code of the member who referred them; rewarded at the first purchase"
+    )
 
 
 @strawberry.type
@@ -60,6 +64,7 @@ async def member_create(info: Info, input: MemberCreateInput) -> MemberCreatePay
             if input.account_manager_id
             else None,
             password=input.password,
+            referral_code=input.referral_code,
         )
         return {"member": Member.from_row(row)}
 

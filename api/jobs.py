@@ -1,0 +1,43 @@
+"""Maintenance jobs the app runs in the background: points expiry, birthday bonuses, old idempotency keys.
+
+Every replica runs them: each job is safe to run concurrently and as often as wanted (expiry locks
+one member at a time, a birthday bonus is awarded once a year, purging forgets old keys only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from domain import idempotency, ledger, points, rules
+
+logger = logging.getLogger("clubgraph.jobs")
+
+
+async def run_jobs_once(*, now: datetime | None = None) -> dict[str, int]:
+    """Run every job once; one that fails is logged and the others still run. Returns what each did."""
+    now = now or ledger.utcnow()
+    jobs: dict[str, Callable[[], Awaitable[int]]] = {
+        "points_expired": lambda: ledger.expire_due_lots(now=now),
+        "birthday_bonuses": lambda: points.run_birthday_bonuses(today=now.date(), now=now),
+        "idempotency_keys_purged": lambda: idempotency.purge_expired(
+            retention_days=rules.RULES.idempotency_retention_days, now=now
+        ),
+    }
+    done: dict[str, int] = {}
+    for name, job in jobs.items():
+        try:
+            done[name] = await job()
+        except Exception:
+            logger.exception("job %s failed; it runs again at the next interval", name)
+    logger.info("jobs done: %s", ", ".join(f"{name} {count}" for name, count in done.items()) or "none")
+    return done
+
+
+async def run_periodically(interval_seconds: float) -> None:
+    """Run the jobs now, then every `interval_seconds`, until cancelled."""
+    while True:
+        await run_jobs_once()
+        await asyncio.sleep(interval_seconds)

@@ -1,0 +1,47 @@
+"""Starting and stopping the servers the benchmark measures."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def uvicorn(target: str, port: int, env: dict[str, str], *, factory: bool = False, workers: int = 1) -> subprocess.Popen[bytes]:
+    args = [sys.executable, "-m", "uvicorn", target, "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    args += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    return subprocess.Popen([*args, *(["--factory"] if factory else [])], cwd=ROOT, env=env)
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server on port {port} exited with {process.returncode}")
+        try:
+            httpx.post(f"http://{HOST}:{port}/graphql", json={"query": "{ __typename }"}, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"the server on port {port} did not start within 30 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()

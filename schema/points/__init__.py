@@ -1,0 +1,1 @@
+"""Points: purchases, the ledger and what explains a balance, and the mutations that move points."""

@@ -1,0 +1,74 @@
+"""The background jobs: one pass does expiry, birthday bonuses and key purging; a failure stops none of the others."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from api.jobs import run_jobs_once, run_periodically
+from domain import ledger, models
+from tests.factories import make_earning, make_member, points_of
+
+
+async def a_club_with_work_to_do(now: datetime) -> tuple[models.Member, models.Member]:
+    """A member whose 40 points expired yesterday, one whose birthday is today, and a key used 8 days ago."""
+    lapsed = await make_member(birthday=None)
+    await make_earning(lapsed, 40, at=now - timedelta(days=731))
+    celebrating = await make_member(birthday=now.date().replace(year=1980))
+    record = await models.IdempotencyRecord.create(scope="staff:1:points_adjust", key="k", fingerprint="f", result={})
+    await models.IdempotencyRecord.filter(id=record.id).update(created_at=now - timedelta(days=8))
+    return lapsed, celebrating
+
+
+async def test_one_pass_expires_points_awards_birthdays_and_forgets_old_keys():
+    # given
+    now = datetime.now(timezone.utc).replace(month=3, day=17)
+    lapsed, celebrating = await a_club_with_work_to_do(now)
+    # when
+    done = await run_jobs_once(now=now)
+    again = await run_jobs_once(now=now)
+    # then
+    assert done == {"points_expired": 40, "birthday_bonuses": 1, "idempotency_keys_purged": 1}
+    assert again == {"points_expired": 0, "birthday_bonuses": 0, "idempotency_keys_purged": 0}
+    assert (await points_of(lapsed), await points_of(celebrating)) == ((0, 0), (500, 0))
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_failing_job_is_logged_and_the_others_still_run(monkeypatch, caplog):
+    # given: expiry breaks
+    now = datetime.now(timezone.utc).replace(month=3, day=17)
+    lapsed, celebrating = await a_club_with_work_to_do(now)
+
+    async def broken(**_):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger, "expire_due_lots", broken)
+    # when
+    with caplog.at_level(logging.INFO, logger="clubgraph.jobs"):
+        done = await run_jobs_once(now=now)
+    # then
+    assert done == {"birthday_bonuses": 1, "idempotency_keys_purged": 1}
+    failure = next(record for record in caplog.records if record.levelno == logging.ERROR)
+    assert failure.getMessage() == "job points_expired failed; it runs again at the next interval"
+    assert str(failure.exc_info[1]) == "disk full"
+    assert (await points_of(lapsed), await points_of(celebrating)) == ((40, 0), (500, 0))
+
+
+async def test_the_periodic_task_repeats_until_cancelled(caplog):
+    # given
+    with caplog.at_level(logging.INFO, logger="clubgraph.jobs"):
+        task = asyncio.create_task(run_periodically(0.01))
+        # when
+        for _ in range(500):
+            await asyncio.sleep(0.01)
+            if sum(record.getMessage().startswith("jobs done") for record in caplog.records) >= 2:
+                break
+        task.cancel()
+        # then
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert task.cancelled()
+    assert sum(record.getMessage().startswith("jobs done") for record in caplog.records) >= 2
