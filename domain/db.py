@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 APP_LABEL = "models"
@@ -21,9 +22,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
             path = str(Path(path).resolve())
         if path not in (":memory:", ""):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        database_url = f"sqlite://{path}"
+        connection: str | dict[str, Any] = expand_db_url(f"sqlite://{path}")
+        connection["engine"] = "domain.sqlite_immediate"
+        connection["credentials"].setdefault("busy_timeout", 10_000)
+    else:
+        connection = database_url
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": connection},
         "apps": {APP_LABEL: {"models": ["domain.models"], "migrations": "domain.migrations"}},
         "use_tz": True,
         "timezone": "UTC",

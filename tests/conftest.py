@@ -39,8 +39,7 @@ def database_url() -> Iterator[str]:
             server.stop()
     else:
         with tempfile.TemporaryDirectory(prefix="clubgraph-test-") as folder:
-            # busy_timeout: test servers in other processes write to the same file.
-            yield f"sqlite://{Path(folder) / 'test.sqlite3'}?busy_timeout=10000"
+            yield f"sqlite://{Path(folder) / 'test.sqlite3'}"
 
 
 @pytest.fixture(scope="session")

@@ -2,93 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.factories import SECRET_KEY, gid, make_member
-
-REPO = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 15.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ServerProcess:
-    url: str
-    process: subprocess.Popen
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        """SIGTERM, as a process manager would send it; the exit status once the server has shut down."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            pytest.fail(f"the server did not stop within {STOP_TIMEOUT} s after SIGTERM:\n{self.output()}")
-
-
-def _wait_until_healthy(server: ServerProcess) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"the server exited with status {server.process.returncode}:\n{server.output()}")
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the server did not answer /health within {START_TIMEOUT} s:\n{server.output()}")
+from tests.factories import gid, make_member
+from tests.servers import ServerProcess, serve
 
 
 @pytest.fixture
 def server(database_url: str, database: str) -> Iterator[ServerProcess]:
-    """A uvicorn process serving the test database; always stopped, even when the test fails."""
-    port = _free_port()
-    environ = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CLUBGRAPH_ENV": "test",
-        "CLUBGRAPH_SECRET_KEY": SECRET_KEY,
-        "CLUBGRAPH_LOG_LEVEL": "warning",
-    }
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryDirectory(prefix="clubgraph-server-") as folder:
-        log = Path(folder) / "server.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT)
-        running = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
-        try:
-            _wait_until_healthy(running)
-            yield running
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with serve(database_url) as running:
+        yield running
 
 
 async def test_a_member_logs_in_over_real_http_and_the_server_stops_cleanly(server):
