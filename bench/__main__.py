@@ -19,7 +19,7 @@ import orjson
 
 from bench.load import LoadResult, post_request, run_load
 from bench.servers import HOST, free_port, stop, uvicorn, wait_for
-from bench.transfers import measure_transfers, seed
+from bench.transfers import run_in_subprocess, seed
 
 SECRET = "bench-secret-key-" + "b" * 32
 
@@ -121,7 +121,9 @@ def main() -> None:
             stop(server)
 
         print("Transfers, SQLite, one worker", flush=True)
-        transfers = {"sqlite_1w": measure_transfers(database_url, env, workers=1, seconds=args.seconds, connections=args.connections)}
+        transfers = {
+            "sqlite_1w": run_in_subprocess(database_url, env, workers=1, seconds=args.seconds, connections=args.connections)
+        }
 
     if args.postgres:
         print("Transfers, PostgreSQL, two workers", flush=True)
@@ -131,7 +133,7 @@ def main() -> None:
         try:
             postgres_url = server.create_database("bench")
             seed(postgres_url, env, args.members)
-            transfers["postgres_2w"] = measure_transfers(
+            transfers["postgres_2w"] = run_in_subprocess(
                 postgres_url, env, workers=2, seconds=args.seconds, connections=args.connections
             )
         finally:
@@ -153,15 +155,15 @@ def main() -> None:
         if key != "plain_strawberry":
             figures[f"{key}_ratio"] = round(result.rps / baseline, 3)
     figures.update(page_sql_statements=page_sql, page_sql_statements_1=page_sql_1)
-    for key, (result, recorded, violations) in transfers.items():
+    for key, outcome in transfers.items():
         print(
-            f"transfers {key}: {result.rps:.1f}/s, p50 {result.percentile(50):.2f} ms, p99 {result.percentile(99):.2f} ms, "
-            f"{recorded} recorded for {result.requests} answered (warm-up included in recorded), "
-            f"ledger invariants {'hold' if violations == 0 else f'BROKEN ({violations})'}"
+            f"transfers {key}: {outcome['tps']:.1f}/s, p50 {outcome['p50_ms']:.2f} ms, p99 {outcome['p99_ms']:.2f} ms, "
+            f"{outcome['recorded']} recorded (warm-up included), ledger invariants "
+            + ("hold" if outcome["invariant_violations"] == 0 else f"BROKEN ({outcome['invariant_violations']})")
         )
-        figures[f"transfer_{key}_tps"] = round(result.rps, 1)
-        figures[f"transfer_{key}_p99_ms"] = round(result.percentile(99), 2)
-        figures[f"transfer_{key}_invariant_violations"] = violations
+        figures[f"transfer_{key}_tps"] = outcome["tps"]
+        figures[f"transfer_{key}_p99_ms"] = outcome["p99_ms"]
+        figures[f"transfer_{key}_invariant_violations"] = outcome["invariant_violations"]
     print(json.dumps(figures))
 
 

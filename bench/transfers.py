@@ -1,9 +1,15 @@
-"""Point-spending throughput: member-to-member transfers over the conditional-update path."""
+"""Point-spending throughput: member-to-member transfers over the conditional-update path.
+
+Runs as its own process (`python -m bench.transfers URL --workers N`), printing one JSON line:
+Tortoise keeps per-dialect query caches, so one process must not switch between databases.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
+import json
 import os
 import subprocess
 import sys
@@ -84,6 +90,38 @@ def measure_transfers(
     return (result, *asyncio.run(_outcome(database_url)))
 
 
+def run_in_subprocess(
+    database_url: str, env: dict[str, str], *, workers: int, seconds: float, connections: int
+) -> dict[str, float]:
+    command = [sys.executable, "-m", "bench.transfers", database_url, "--workers", str(workers)]
+    command += ["--seconds", str(seconds), "--connections", str(connections)]
+    output = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.transfers")
+    parser.add_argument("database_url")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    env = dict(os.environ)
+    result, recorded, violations = measure_transfers(
+        args.database_url, env, workers=args.workers, seconds=args.seconds, connections=args.connections
+    )
+    figures = {
+        "tps": round(result.rps, 1),
+        "p50_ms": round(result.percentile(50), 2),
+        "p99_ms": round(result.percentile(99), 2),
+        "answered": result.requests,
+        "http_errors": result.errors,
+        "recorded": recorded,
+        "invariant_violations": violations,
+    }
+    print(json.dumps(figures))
+
+
 def seed(database_url: str, env: dict[str, str], members: int) -> None:
     subprocess.run(
         [sys.executable, "-m", "api.cli", "seed", "--members", str(members)],
@@ -91,3 +129,7 @@ def seed(database_url: str, env: dict[str, str], members: int) -> None:
         env={**env, "DATABASE_URL": database_url},
         check=True,
     )
+
+
+if __name__ == "__main__":
+    main()
