@@ -102,6 +102,28 @@ async def _consume(entry: models.LedgerEntry, amount: int, *, prefer_lot_ids: Se
         raise LedgerCorrupted(f"member {entry.member_id}: lots fall {left} points short of the balance")
 
 
+async def _clear_debt(
+    member: models.Member, balance: int, points: int, lot_ids: Sequence[int], now: datetime
+) -> tuple[int, list[models.LedgerEntry]]:
+    """Points owed from earlier refunds are taken from what was just credited, first of all."""
+    cleared = min(points, member.points_debt)
+    if not cleared:
+        return balance, []
+    balance -= cleared
+    member.points_debt -= cleared
+    fields = EntryFields(source=EntrySource.REFUND, reason="Clears points owed from a refund")
+    entry = await _append(member.id, EntryKind.REVERSE, -cleared, balance, fields, now)
+    await _consume(entry, cleared, prefer_lot_ids=lot_ids)
+    return balance, [entry]
+
+
+async def _save_balance(member: models.Member, balance: int) -> None:
+    # Under the member's lock: the row-count check guards against a bug, not against a race.
+    if await models.Member.filter(id=member.id).update(points_balance=balance, points_debt=member.points_debt) != 1:
+        raise LedgerCorrupted(f"member {member.id} vanished under its lock")
+    member.points_balance = balance
+
+
 async def credit(
     *,
     member_id: int,
@@ -130,15 +152,29 @@ async def credit(
             earned_at=now,
             expires_at=expires_at or now + timedelta(days=rules.RULES.points_lifetime_days),
         )
-        entries = [entry]
-        cleared = min(points, member.points_debt)
-        if cleared:
-            balance -= cleared
-            settle = EntryFields(source=EntrySource.REFUND, reason="Clears points owed from a refund", reverses_id=entry.id)
-            entries.append(await _append(member_id, EntryKind.REVERSE, -cleared, balance, settle, now))
-            await _consume(entries[-1], cleared, prefer_lot_ids=[lot.id])
-        await models.Member.filter(id=member_id).update(points_balance=balance, points_debt=member.points_debt - cleared)
-    return entries
+        balance, settled = await _clear_debt(member, balance, points, [lot.id], now)
+        await _save_balance(member, balance)
+    return [entry, *settled]
+
+
+async def _expire_due(member: models.Member, now: datetime) -> int:
+    """Expire the member's lots that are past their date, under the member's lock; returns points expired.
+
+    Run before every spend as well as by the job, so that points past their date are never spent.
+    """
+    due = await models.PointsLot.filter(member_id=member.id, expires_at__lte=now, remaining__gt=0).order_by(
+        "expires_at", "id"
+    )
+    balance = member.points_balance
+    for lot in due:
+        balance -= lot.remaining
+        fields = EntryFields(source=EntrySource.EXPIRY, reason=f"Points earned on {lot.earned_at:%Y-%m-%d} expired")
+        entry = await _append(member.id, EntryKind.EXPIRE, -lot.remaining, balance, fields, now)
+        await _consume(entry, lot.remaining, prefer_lot_ids=[lot.id])
+    expired = member.points_balance - balance
+    if expired:
+        await _save_balance(member, balance)
+    return expired
 
 
 async def debit(
@@ -150,6 +186,7 @@ async def debit(
     now: datetime | None = None,
     prefer_lot_ids: Sequence[int] = (),
     shortfall_to_debt: bool = False,
+    expire_first: bool = True,
 ) -> models.LedgerEntry | None:
     """Take points, oldest-expiry lots first; refused when the balance is short.
 
@@ -160,21 +197,20 @@ async def debit(
     points = _positive(points)
     now = now or utcnow()
     async with in_transaction():
-        taken = await models.Member.filter(id=member_id, points_balance__gte=points).update(
-            points_balance=F("points_balance") - points
-        )
-        owed = 0
-        if taken != 1:
-            member = await _locked_member(member_id)
+        member = await _locked_member(member_id)
+        if expire_first:
+            await _expire_due(member, now)
+        if member.points_balance < points:
             if not shortfall_to_debt:
                 raise DomainError(
                     "INSUFFICIENT_POINTS", f"Only {member.points_balance} points are available", field="points"
                 )
-            owed, points = points - member.points_balance, member.points_balance
-            await models.Member.filter(id=member_id).update(points_balance=0, points_debt=F("points_debt") + owed)
-            if points == 0:
-                return None
-        balance = (await models.Member.get(id=member_id)).points_balance
+            member.points_debt += points - member.points_balance
+            points = member.points_balance
+        balance = member.points_balance - points
+        await _save_balance(member, balance)
+        if points == 0:
+            return None
         entry = await _append(member_id, kind, -points, balance, fields, now)
         await _consume(entry, points, prefer_lot_ids=prefer_lot_ids)
     return entry
@@ -188,32 +224,44 @@ async def hold(*, member_id: int, points: int, reference: str, now: datetime | N
     return entry
 
 
-async def release(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
-    """Give held points back to the very lots they came from, expiry dates unchanged."""
-    now = now or utcnow()
-    async with in_transaction():
-        held = await models.LedgerEntry.get_or_none(id=hold_entry_id, kind=EntryKind.HOLD)
-        if held is None:
-            raise NotFound("Hold")
-        member = await _locked_member(held.member_id)
-        if await models.LedgerEntry.filter(reverses_id=held.id, kind=EntryKind.RELEASE).exists():
-            raise DomainError("ALREADY_RELEASED", "These points were already released")
-        balance = member.points_balance - held.amount
-        fields = EntryFields(
-            source=EntrySource.REDEMPTION, reason=reason, reverses_id=held.id, reference=held.reference
-        )
-        entry = await _append(held.member_id, EntryKind.RELEASE, -held.amount, balance, fields, now)
-        for taken in await models.LotConsumption.filter(entry_id=held.id):
-            await models.PointsLot.filter(id=taken.lot_id).update(remaining=F("remaining") + taken.amount)
-            await models.LotConsumption.create(entry_id=entry.id, lot_id=taken.lot_id, amount=-taken.amount)
-        await models.Member.filter(id=held.member_id).update(points_balance=balance)
+async def _unhold(hold_entry_id: int, reason: str, now: datetime, *, clear_debt: bool) -> models.LedgerEntry:
+    held = await models.LedgerEntry.get_or_none(id=hold_entry_id, kind=EntryKind.HOLD)
+    if held is None:
+        raise NotFound("Hold")
+    member = await _locked_member(held.member_id)
+    if await models.LedgerEntry.filter(reverses_id=held.id, kind=EntryKind.RELEASE).exists():
+        raise DomainError("ALREADY_RELEASED", "These points were already released")
+    balance = member.points_balance - held.amount
+    fields = EntryFields(source=EntrySource.REDEMPTION, reason=reason, reverses_id=held.id, reference=held.reference)
+    entry = await _append(held.member_id, EntryKind.RELEASE, -held.amount, balance, fields, now)
+    lot_ids = []
+    for taken in await models.LotConsumption.filter(entry_id=held.id):
+        await models.PointsLot.filter(id=taken.lot_id).update(remaining=F("remaining") + taken.amount)
+        await models.LotConsumption.create(entry_id=entry.id, lot_id=taken.lot_id, amount=-taken.amount)
+        lot_ids.append(taken.lot_id)
+    if clear_debt:
+        balance, _ = await _clear_debt(member, balance, entry.amount, lot_ids, now)
+    await _save_balance(member, balance)
     return entry
 
 
-async def capture(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
-    """Spend held points: release them and redeem the same amount from the same lots, atomically."""
+async def release(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Give held points back to the very lots they came from, expiry dates unchanged.
+
+    Points owed from a refund made meanwhile are cleared from them first, as from any credit.
+    """
     async with in_transaction():
-        released = await release(hold_entry_id=hold_entry_id, reason=reason, now=now)
+        return await _unhold(hold_entry_id, reason, now or utcnow(), clear_debt=True)
+
+
+async def capture(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Spend held points: release them and redeem the same amount from the same lots, atomically.
+
+    The held points were set aside before any debt or expiry that came later: they are spent as held.
+    """
+    now = now or utcnow()
+    async with in_transaction():
+        released = await _unhold(hold_entry_id, reason, now, clear_debt=False)
         held_lots = await models.LotConsumption.filter(entry_id=hold_entry_id).values_list("lot_id", flat=True)
         fields = EntryFields(source=EntrySource.REDEMPTION, reason=reason, reference=released.reference)
         entry = await debit(
@@ -223,36 +271,29 @@ async def capture(*, hold_entry_id: int, reason: str, now: datetime | None = Non
             fields=fields,
             now=now,
             prefer_lot_ids=list(held_lots),
+            expire_first=False,
         )
     assert entry is not None
     return entry
 
 
 async def expire_due_lots(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Expire every lot past its date with points left; one transaction per lot. Returns points expired."""
+    """Expire every lot past its date with points left, one member per transaction. Returns points expired."""
     now = now or utcnow()
     expired = 0
     while True:
-        due = await models.PointsLot.filter(expires_at__lte=now, remaining__gt=0).order_by("id").limit(batch)
-        if not due:
+        member_ids = await (
+            models.PointsLot.filter(expires_at__lte=now, remaining__gt=0)
+            .distinct()
+            .order_by("member_id")
+            .limit(batch)
+            .values_list("member_id", flat=True)
+        )
+        if not member_ids:
             return expired
-        for lot in due:
-            expired += await _expire_lot(lot.id, now)
-
-
-async def _expire_lot(lot_id: int, now: datetime) -> int:
-    async with in_transaction():
-        lot = await models.PointsLot.get(id=lot_id)
-        member = await _locked_member(lot.member_id)
-        lot = await models.PointsLot.get(id=lot_id)  # re-read under the lock: a spend may have taken some
-        if lot.remaining == 0:
-            return 0
-        balance = member.points_balance - lot.remaining
-        fields = EntryFields(source=EntrySource.EXPIRY, reason=f"Points earned on {lot.earned_at:%Y-%m-%d} expired")
-        entry = await _append(lot.member_id, EntryKind.EXPIRE, -lot.remaining, balance, fields, now)
-        await _consume(entry, lot.remaining, prefer_lot_ids=[lot.id])
-        await models.Member.filter(id=lot.member_id).update(points_balance=balance)
-        return lot.remaining
+        for member_id in member_ids:
+            async with in_transaction():
+                expired += await _expire_due(await _locked_member(member_id), now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +303,8 @@ class Violation:
     problem: str
 
 
-# Each query returns only the rows that break an invariant, so a healthy ledger costs two scans.
+# Each query returns only the rows that break an invariant. Points owed while points are spendable
+# is a broken invariant too: every credit clears debt first.
 _BALANCE_CHECK = """
 SELECT * FROM (
   SELECT m.id AS member_id, m.points_balance AS balance, m.points_debt AS debt,

@@ -364,7 +364,7 @@ class LedgerEntry(Model):
 
     class Meta:
         table = "ledger_entry"
-        indexes = (("member_id", "created_at"),)
+        indexes = (("member_id", "created_at"), ("member_id", "id"), ("purchase_id",), ("reverses_id",))
 
 
 class PointsLot(Model):
@@ -387,7 +387,7 @@ class PointsLot(Model):
 
     class Meta:
         table = "points_lot"
-        indexes = (("member_id", "expires_at"), ("expires_at", "remaining"))
+        indexes = (("member_id", "expires_at"), ("expires_at", "remaining"), ("entry_id",))
 
 
 class LotConsumption(Model):
@@ -407,6 +407,7 @@ class LotConsumption(Model):
 
     class Meta:
         table = "lot_consumption"
+        indexes = (("entry_id",), ("lot_id",))
 
 
 class BenefitUse(Model):

@@ -410,7 +410,8 @@ async def _transfer(sender_id: int, receiver_id: int, points: int, note: str, no
     if locked[sender_id].status != MemberStatus.ACTIVE:
         raise DomainError("MEMBER_INACTIVE", "Your membership is not active", field="fromMemberId")
     if locked[receiver_id].status != MemberStatus.ACTIVE:
-        raise DomainError("MEMBER_INACTIVE", "This member cannot receive points", field="toMemberId")
+        # Told apart from an unknown member, it would let a member probe who exists and who is suspended.
+        raise NotFound("Member", field="toMemberId")
     # Counted under the sender's lock, so that concurrent transfers cannot both fit in the limit.
     day = datetime.combine(now.astimezone(timezone.utc).date(), time(), tzinfo=timezone.utc)
     sent_today = -await _sum(

@@ -187,7 +187,7 @@ async def test_a_retry_returns_the_same_payload_and_another_use_of_the_key_is_re
         ("self", 10, "toMemberId", "SELF_TRANSFER", "Choose another member to send points to"),
         ("deleted", 10, "toMemberId", "NOT_FOUND", "Member not found"),
         ("not a member id", 10, "toMemberId", "NOT_FOUND", "Member not found"),
-        ("suspended", 10, "toMemberId", "MEMBER_INACTIVE", "This member cannot receive points"),
+        ("suspended", 10, "toMemberId", "NOT_FOUND", "Member not found"),
         ("friend", 101, "points", "INSUFFICIENT_POINTS", "Only 100 points are available"),
         ("friend", 0, "points", "INVALID", "The points must be a positive whole number of at most 1,000,000"),
         (

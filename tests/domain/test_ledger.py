@@ -149,3 +149,32 @@ async def test_the_invariant_check_reports_a_tampered_balance():
     violations = await ledger.check_invariants()
     # then
     assert violations == [ledger.Violation(member.id, None, "balance 90, entries sum 100, lots hold 100, debt 0")]
+
+
+async def test_points_past_their_date_are_expired_before_a_spend_not_spent():
+    # given
+    member = await make_member()
+    await earn(member, 100, days=10)
+    await earn(member, 20, days=400)
+    # when: the expiry job has not run yet when the member spends
+    with pytest.raises(DomainError) as refused:
+        await ledger.debit(member_id=member.id, points=50, kind=EntryKind.REDEEM, fields=SPEND, now=T0 + timedelta(days=11))
+    # then
+    assert refused.value.message == "Only 20 points are available"
+    kinds = await models.LedgerEntry.filter(member_id=member.id).order_by("id").values_list("kind", "amount")
+    assert kinds == [(EntryKind.EARN, 100), (EntryKind.EARN, 20)]  # the refused spend rolled its expiry back too
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_release_after_a_refund_clears_the_debt_first():
+    # given: all points held, then the purchase that earned them refunded
+    member = await make_member()
+    await earn(member, 100)
+    held = await ledger.hold(member_id=member.id, points=100, reference="r-3")
+    await ledger.debit(member_id=member.id, points=100, kind=EntryKind.REVERSE, fields=EARN, shortfall_to_debt=True)
+    # when
+    await ledger.release(hold_entry_id=held.id, reason="partner refused")
+    # then
+    member = await models.Member.get(id=member.id)
+    assert (member.points_balance, member.points_debt) == (0, 0)
+    assert await ledger.check_invariants() == []

@@ -714,7 +714,7 @@ async def test_refused_transfers_move_nothing():
     assert outcomes == [
         ("SELF_TRANSFER", "toMemberId", "Choose another member to send points to"),
         ("NOT_FOUND", "toMemberId", "Member not found"),
-        ("MEMBER_INACTIVE", "toMemberId", "This member cannot receive points"),
+        ("NOT_FOUND", "toMemberId", "Member not found"),
         ("INSUFFICIENT_POINTS", "points", "Only 100 points are available"),
         ("INVALID", "points", "The points must be a positive whole number of at most 1,000,000"),
     ]
