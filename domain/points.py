@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
@@ -571,10 +573,39 @@ async def balance_at(*, member_id: int, at: datetime) -> int:
     return balance or 0
 
 
-async def expiring_soon(*, member_id: int, days: int, now: datetime | None = None) -> list[tuple[date, int]]:
-    """Points that expire within `days`, per UTC expiry date, soonest first."""
+_BALANCES_AT = """
+SELECT e.member_id, e.balance_after FROM ledger_entry e
+WHERE e.member_id IN ({members}) AND e.created_at <= {at} AND NOT EXISTS (
+  SELECT 1 FROM ledger_entry later
+  WHERE later.member_id = e.member_id AND later.created_at <= {at}
+    AND (later.created_at > e.created_at OR (later.created_at = e.created_at AND later.id > e.id))
+)
+"""
+
+
+async def balances_at(*, member_ids: Sequence[int], at: datetime) -> list[tuple[int, int]]:
+    """(member id, balance) at a moment for many members in one query; members with no entry yet are absent."""
+    ids = sorted({int(member_id) for member_id in member_ids})
+    if not ids:
+        return []
+    connection = connections.get("default")
+    at = at.astimezone(timezone.utc)  # stored in UTC: SQLite compares the text
+    if connection.capabilities.dialect == "postgres":
+        sql, values = _BALANCES_AT.format(members=",".join(map(str, ids)), at="$1"), [at]
+    else:
+        sql, values = _BALANCES_AT.format(members=",".join(map(str, ids)), at="?"), [at, at]
+    _, rows = await connection.execute_query(sql, values)
+    return [(row["member_id"], row["balance_after"]) for row in rows]
+
+
+def check_expiry_days(days: int) -> None:
     if not 1 <= days <= MAX_EXPIRY_DAYS:
         raise DomainError("INVALID", f"`days` must be between 1 and {MAX_EXPIRY_DAYS}", field="days")
+
+
+async def expiring_soon(*, member_id: int, days: int, now: datetime | None = None) -> list[tuple[date, int]]:
+    """Points that expire within `days`, per UTC expiry date, soonest first."""
+    check_expiry_days(days)
     now = now or ledger.utcnow()
     lots = await (
         models.PointsLot.filter(member_id=member_id, remaining__gt=0, expires_at__lte=now + timedelta(days=days))

@@ -8,6 +8,7 @@ from strawberry.dataloader import DataLoader
 
 from domain import models
 from loaders.batch import load_by_id, load_children
+from loaders.points import load_balances_at, load_expiring_soon
 from loaders.tiers import load_benefits_by_member_and_tier_id, load_tier_progress_by_member_id
 
 
@@ -15,9 +16,11 @@ class Loaders:
     """Named `<entity>_by_<key>`; rows are ORM objects, the schema layer shapes them."""
 
     __slots__ = (
+        "balance_at_by_member_and_moment",
         "benefits_by_member_and_tier_id",
         "benefits_by_tier_id",
         "consents_by_member_id",
+        "expiring_soon_by_member_and_days",
         "important_date_by_id",
         "important_dates_by_member_id",
         "ledger_entry_by_id",
@@ -61,3 +64,5 @@ class Loaders:
         self.lot_by_id = DataLoader(partial(load_by_id, models.PointsLot))
         self.lots_by_entry_id = DataLoader(partial(load_children, models.PointsLot, "entry_id"))
         self.lot_consumptions_by_entry_id = DataLoader(partial(load_children, models.LotConsumption, "entry_id"))
+        self.balance_at_by_member_and_moment = DataLoader(load_balances_at)
+        self.expiring_soon_by_member_and_days = DataLoader(load_expiring_soon)

@@ -59,9 +59,10 @@ async def points_history(
 
 
 async def points_balance_at(root: Any, info: Info, at: datetime) -> int:
-    return await points.balance_at(member_id=_member_id(root, info), at=at)
+    return await info.context.loaders.balance_at_by_member_and_moment.load((_member_id(root, info), at))
 
 
 async def points_expiring_soon(root: Any, info: Info, days: int = 30) -> list[PointsExpiry]:
-    expiring = await points.expiring_soon(member_id=_member_id(root, info), days=days)
+    points.check_expiry_days(days)
+    expiring = await info.context.loaders.expiring_soon_by_member_and_days.load((_member_id(root, info), days))
     return [PointsExpiry(date=day, points=amount) for day, amount in expiring]

@@ -334,3 +334,26 @@ async def test_a_history_page_costs_the_same_statements_for_two_entries_as_for_t
     assert sum(len(edge["node"]["consumedLots"]) for edge in edges) > 10
     # the member, the page, purchases, the credits' lots, consumptions, and the lots consumed
     assert len(statements_for_twenty) == len(statements_for_two) == 6, "\n".join(statements_for_twenty)
+
+
+async def test_balance_at_and_expiring_soon_on_a_member_page_cost_the_same_for_1_and_10_members(client, sql):
+    # given
+    manager = await make_staff(models.StaffRole.CLUB_MANAGER)
+    for n in range(10):
+        member = await make_member()
+        await make_earning(member, 100 + n, at=datetime.now(timezone.utc) - timedelta(days=1))
+    query = """query($first: Int!, $at: DateTime!) { members(first: $first) { edges { node {
+      pointsBalanceAt(at: $at) pointsExpiringSoon(days: 1000) { points } } } } }"""
+    at = datetime.now(timezone.utc).isoformat()
+    counts, pages = [], []
+    # when
+    for first in (1, 10):
+        before = len(sql.statements)
+        pages.append(await gql(client, query, {"first": first, "at": at}, token=staff_token(manager)))
+        counts.append(len(sql.statements) - before)
+    # then
+    assert [edge["node"]["pointsBalanceAt"] for edge in pages[1]["data"]["members"]["edges"]] == list(range(100, 110))
+    assert [edge["node"]["pointsExpiringSoon"] for edge in pages[1]["data"]["members"]["edges"]] == [
+        [{"points": 100 + n}] for n in range(10)
+    ]
+    assert counts[0] == counts[1]
