@@ -1,4 +1,5 @@
-"""Property test: random sequences of ledger moves keep every invariant and match a simple model."""
+"""Property test: random sequences of earn, spend, transfer, adjust, refund, hold, capture, release and
+expiry keep every ledger invariant and match a simple model of each balance and debt."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -22,6 +23,7 @@ operations = st.lists(
         st.tuples(st.just("spend"), who, points),
         st.tuples(st.just("transfer"), who, who, points),
         st.tuples(st.just("refund"), who, points),
+        st.tuples(st.just("adjust"), who, st.integers(min_value=-300, max_value=300).filter(bool)),
         st.tuples(st.just("hold"), who, points),
         st.tuples(st.just("settle"), st.booleans()),
         st.tuples(st.just("days_pass"), st.integers(min_value=1, max_value=40)),
@@ -67,6 +69,12 @@ async def test_random_moves_keep_the_ledger_consistent(ops):
             _, i, j, n = op
             if await debit(i, n, EntryKind.TRANSFER_OUT):
                 await credit(j, n, now + timedelta(days=30), kind=EntryKind.TRANSFER_IN)
+        elif op[0] == "adjust":
+            _, i, n = op
+            if n > 0:
+                await credit(i, n, now + timedelta(days=90), kind=EntryKind.ADJUST)
+            else:
+                await debit(i, -n, EntryKind.ADJUST)
         elif op[0] == "refund":
             _, i, n = op
             await ledger.debit(
