@@ -222,3 +222,15 @@ async def points_of(member: models.Member) -> tuple[int, int]:
     """The member's (balance, debt), re-read."""
     row = await models.Member.get(id=member.id)
     return row.points_balance, row.points_debt
+
+
+async def token_of(caller: models.StaffRole | str | None, member: models.Member) -> str | None:
+    """The token of a caller in an auth table: None (anonymous), "member" (the member themself),
+    "other account manager" (one not assigned to the member), or a staff role."""
+    if caller is None:
+        return None
+    if caller == "member":
+        return member_token(member)
+    if caller == "other account manager":
+        return staff_token(await make_staff(models.StaffRole.ACCOUNT_MANAGER))
+    return staff_token(await make_staff(caller))

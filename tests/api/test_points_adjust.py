@@ -6,13 +6,13 @@ import pytest
 
 from domain import ledger, models
 from tests.factories import (
+    token_of,
     gid,
     gql,
     make_earning,
     make_member,
     make_points_refund,
     make_staff,
-    member_token,
     points_of,
     refused,
     staff_token,
@@ -175,13 +175,7 @@ async def test_a_retry_returns_the_same_payload_and_adjusts_once(client):
 async def test_callers_without_permission_are_refused(client, caller, code, message):
     # given
     member = await make_member()
-    token = None
-    if caller == "member":
-        token = member_token(member)
-    elif caller == "other account manager":
-        token = staff_token(await make_staff(models.StaffRole.ACCOUNT_MANAGER))
-    elif caller is not None:
-        token = staff_token(await make_staff(caller))
+    token = await token_of(caller, member)
     # when
     result = await gql(client, POINTS_ADJUST, adjust_input(member, 1000), token=token)
     # then

@@ -7,13 +7,13 @@ import pytest
 
 from domain import ledger, models
 from tests.factories import (
+    token_of,
     gid,
     gql,
     make_campaign,
     make_member,
     make_staff,
     make_tiers,
-    member_token,
     points_of,
     refused,
     staff_token,
@@ -223,13 +223,7 @@ async def test_concurrent_requests_with_one_key_record_once_and_answer_alike(cli
 async def test_callers_without_permission_are_refused(client, caller, code, message):
     # given
     member = await make_member()
-    token = None
-    if caller == "member":
-        token = member_token(member)
-    elif caller == "other account manager":
-        token = staff_token(await make_staff(models.StaffRole.ACCOUNT_MANAGER))
-    elif caller is not None:
-        token = staff_token(await make_staff(caller))
+    token = await token_of(caller, member)
     # when
     result = await gql(client, PURCHASE_RECORD, purchase_input(member), token=token)
     # then

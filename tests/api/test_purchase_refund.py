@@ -7,12 +7,12 @@ import pytest
 from domain import ledger, models
 from domain.ledger import EntryFields
 from tests.factories import (
+    token_of,
     gid,
     gql,
     make_member,
     make_purchase,
     make_staff,
-    member_token,
     points_of,
     refused,
     staff_token,
@@ -174,13 +174,7 @@ async def test_a_retry_returns_the_same_payload_and_refunds_nothing_more(client)
 async def test_callers_without_permission_are_refused(client, caller, code, message):
     # given
     manager, member, purchase = await a_member_with_a_purchase()
-    token = None
-    if caller == "member":
-        token = member_token(member)
-    elif caller == "other account manager":
-        token = staff_token(await make_staff(models.StaffRole.ACCOUNT_MANAGER))
-    elif caller is not None:
-        token = staff_token(await make_staff(caller))
+    token = await token_of(caller, member)
     # when
     result = await gql(client, PURCHASE_REFUND, refund_input(purchase), token=token)
     # then
