@@ -146,10 +146,17 @@ async def _record_purchase(purchase: dict[str, Any], *, staff_id: int | None, no
         * await _multiplier(member.tier_id)
     )
     bonuses = [(campaign, await _campaign_bonus(campaign, member_id, base)) for campaign in await _campaigns(now)]
+    earned = base + sum(bonus for _, bonus in bonuses)
+    if earned > MAX_POINTS:
+        # Refused, not capped: a silent cap would short the member. The campaign budgets roll back too.
+        raise DomainError(
+            "INVALID", f"This purchase would earn {earned:,} points, more than the {MAX_POINTS:,} one purchase may earn",
+            field="amount",
+        )
     try:
         row = await models.Purchase.create(
             **purchase,
-            points_earned=base + sum(bonus for _, bonus in bonuses),
+            points_earned=earned,
             recorded_by_id=staff_id,
             created_at=now,
         )

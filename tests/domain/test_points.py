@@ -188,6 +188,23 @@ async def test_invalid_purchases_are_refused_and_record_nothing(fields, field, c
     assert await points_of(member) == (0, 0)
 
 
+async def test_a_purchase_that_would_earn_more_than_a_purchase_may_is_refused_and_takes_no_campaign_budget():
+    # given
+    member = await make_member()
+    campaign = await make_campaign("9.00", cap_total=50_000_000)
+    # when
+    refused = await refusal(record(await desk(), member, "200000.00"))
+    # then
+    assert refused == (
+        "INVALID",
+        "amount",
+        "This purchase would earn 2,000,000 points, more than the 1,000,000 one purchase may earn",
+    )
+    assert await models.Purchase.all().count() == 0
+    assert (await models.Campaign.get(id=campaign.id)).awarded_total == 0
+    assert await points_of(member) == (0, 0)
+
+
 async def test_the_currency_is_read_in_any_case():
     # given
     member = await make_member()
