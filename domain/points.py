@@ -124,7 +124,7 @@ async def record_purchase(
         scope=idempotency.scope_of(viewer, "purchase_record"),
         key=idempotency_key,
         arguments=purchase,
-        action=lambda: _record_purchase(purchase, staff_id=viewer.id if viewer.is_staff else None, now=now),
+        action=lambda: _record_purchase(purchase, staff_id=viewer.id, now=now),
     )
     # After the commit, and on replays too: a crash between the two is mended by the client's retry.
     await tiers.evaluate_upgrade(member_id=member_id, now=now)
