@@ -13,6 +13,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.types import ExecutionContext
 
 from domain.errors import DomainError, NotAuthenticated, PermissionDenied
+from loaders import Loaders
 
 logger = logging.getLogger("clubgraph.graphql")
 
@@ -86,8 +87,13 @@ def error_type(prefix: str, codes: type[Enum]) -> type:
 P = TypeVar("P")
 
 
-async def perform(payload: type[P], error_class: type, action: Awaitable[dict[str, Any]]) -> P:
-    """Run a domain action; its DomainError becomes the payload's typed error, anything else propagates."""
+async def perform(info: Any, payload: type[P], error_class: type, action: Awaitable[dict[str, Any]]) -> P:
+    """Run a domain action; its DomainError becomes the payload's typed error, anything else propagates.
+
+    The request's DataLoaders start afresh first: an earlier mutation of the same request may have
+    changed what they hold, and a payload must not show a balance or a profile from before it.
+    """
+    info.context.loaders = Loaders()
     try:
         changed = await action
     except DomainError as error:

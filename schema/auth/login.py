@@ -44,4 +44,4 @@ async def login(info: Info, input: LoginInput) -> LoginPayload:
         token, expires_at = issue_token(identity, secret_key=settings.secret_key, ttl_seconds=settings.token_ttl_seconds)
         return {"token": token, "expires_at": expires_at, "viewer": await load_viewer(info, identity)}
 
-    return await perform(LoginPayload, LoginError, action())
+    return await perform(info, LoginPayload, LoginError, action())

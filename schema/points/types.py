@@ -16,7 +16,6 @@ from strawberry import relay
 
 from domain import models
 from domain.policy import may_read_member
-from loaders import Loaders
 from schema.base import Info, pks
 
 if TYPE_CHECKING:
@@ -165,12 +164,6 @@ class LedgerEntry(relay.Node):
     ) -> list[LedgerEntry | None]:
         rows = _visible(info, await info.context.loaders.ledger_entry_by_id.load_many(pks(node_ids)))
         return [cls.from_row(row) if row else None for row in rows]
-
-
-def forget_loaded(info: Info) -> None:
-    """Start the request's DataLoaders afresh: an earlier mutation of the same request may have moved
-    points, and a payload must not show a balance or a lot from before it."""
-    info.context.loaders = Loaders()
 
 
 async def load_entries(info: Info, entry_ids: Sequence[int]) -> list[LedgerEntry]:

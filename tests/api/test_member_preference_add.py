@@ -200,3 +200,24 @@ async def test_callers_without_permission_are_refused(client, role, code, messag
     # then
     assert result == refused("memberPreferenceAdd", code, message)
     assert await models.MemberPreference.all().count() == 0
+
+
+async def test_a_later_mutation_of_the_same_request_shows_what_an_earlier_one_changed(client):
+    # given
+    member = await make_member(phone="+41791111111")
+    add = 'memberPreferenceAdd(input: {memberId: $id, category: DRINK, value: "%s"}) { member { phone } }'
+    query = f"""mutation($id: ID!) {{
+      first: {add % "Tea"}
+      update: memberUpdate(input: {{memberId: $id, phone: "+41792222222"}}) {{ errors {{ code }} }}
+      second: {add % "Coffee"}
+    }}"""
+    # when
+    result = await gql(client, query, {"id": gid("Member", member.id)}, token=member_token(member))
+    # then
+    assert result == {
+        "data": {
+            "first": {"member": {"phone": "+41791111111"}},
+            "update": {"errors": []},
+            "second": {"member": {"phone": "+41792222222"}},
+        }
+    }

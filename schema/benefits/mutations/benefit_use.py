@@ -54,4 +54,4 @@ async def benefit_use(info: Info, input: BenefitUseInput) -> BenefitUsePayload:
         member = await info.context.loaders.member_by_id.load(member_id)
         return {"member": Member.from_row(member), "member_benefit": MemberBenefit.from_status(status)}
 
-    return await perform(BenefitUsePayload, BenefitUseError, action())
+    return await perform(info, BenefitUsePayload, BenefitUseError, action())

@@ -47,4 +47,4 @@ async def member_assign_account_manager(
         )
         return {"member": Member.from_row(row)}
 
-    return await perform(MemberAssignAccountManagerPayload, MemberAssignAccountManagerError, action())
+    return await perform(info, MemberAssignAccountManagerPayload, MemberAssignAccountManagerError, action())

@@ -51,4 +51,4 @@ async def member_consent_set(info: Info, input: MemberConsentSetInput) -> Member
         member = await info.context.loaders.member_by_id.load(row.member_id)
         return {"consent": Consent.from_row(row), "member": Member.from_row(member)}
 
-    return await perform(MemberConsentSetPayload, MemberConsentSetError, action())
+    return await perform(info, MemberConsentSetPayload, MemberConsentSetError, action())

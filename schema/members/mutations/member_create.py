@@ -68,4 +68,4 @@ async def member_create(info: Info, input: MemberCreateInput) -> MemberCreatePay
         )
         return {"member": Member.from_row(row)}
 
-    return await perform(MemberCreatePayload, MemberCreateError, action())
+    return await perform(info, MemberCreatePayload, MemberCreateError, action())

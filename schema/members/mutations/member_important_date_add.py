@@ -52,4 +52,4 @@ async def member_important_date_add(info: Info, input: MemberImportantDateAddInp
         member = await info.context.loaders.member_by_id.load(row.member_id)
         return {"important_date": ImportantDate.from_row(row), "member": Member.from_row(member)}
 
-    return await perform(MemberImportantDateAddPayload, MemberImportantDateAddError, action())
+    return await perform(info, MemberImportantDateAddPayload, MemberImportantDateAddError, action())

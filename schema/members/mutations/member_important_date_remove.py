@@ -44,4 +44,4 @@ async def member_important_date_remove(
         member = await info.context.loaders.member_by_id.load(row.member_id)
         return {"removed_important_date_id": input.important_date_id, "member": Member.from_row(member)}
 
-    return await perform(MemberImportantDateRemovePayload, MemberImportantDateRemoveError, action())
+    return await perform(info, MemberImportantDateRemovePayload, MemberImportantDateRemoveError, action())

@@ -52,4 +52,4 @@ async def member_preference_add(info: Info, input: MemberPreferenceAddInput) -> 
         member = await info.context.loaders.member_by_id.load(row.member_id)
         return {"preference": MemberPreference.from_row(row), "member": Member.from_row(member)}
 
-    return await perform(MemberPreferenceAddPayload, MemberPreferenceAddError, action())
+    return await perform(info, MemberPreferenceAddPayload, MemberPreferenceAddError, action())

@@ -42,4 +42,4 @@ async def member_preference_remove(info: Info, input: MemberPreferenceRemoveInpu
         member = await info.context.loaders.member_by_id.load(row.member_id)
         return {"removed_preference_id": input.preference_id, "member": Member.from_row(member)}
 
-    return await perform(MemberPreferenceRemovePayload, MemberPreferenceRemoveError, action())
+    return await perform(info, MemberPreferenceRemovePayload, MemberPreferenceRemoveError, action())

@@ -49,4 +49,4 @@ async def member_set_tier(info: Info, input: MemberSetTierInput) -> MemberSetTie
         )
         return {"member": Member.from_row(row)}
 
-    return await perform(MemberSetTierPayload, MemberSetTierError, action())
+    return await perform(info, MemberSetTierPayload, MemberSetTierError, action())

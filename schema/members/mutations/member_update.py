@@ -55,4 +55,4 @@ async def member_update(info: Info, input: MemberUpdateInput) -> MemberUpdatePay
         )
         return {"member": Member.from_row(row)}
 
-    return await perform(MemberUpdatePayload, MemberUpdateError, action())
+    return await perform(info, MemberUpdatePayload, MemberUpdateError, action())

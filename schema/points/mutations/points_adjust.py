@@ -11,7 +11,7 @@ from domain import points
 from schema.base import Info, node_pk
 from schema.errors import error_type, perform
 from schema.members.types import Member
-from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, forget_loaded, load_entries
+from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, load_entries
 
 
 @strawberry.enum
@@ -46,7 +46,6 @@ class PointsAdjustPayload:
 
 async def points_adjust(info: Info, input: PointsAdjustInput) -> PointsAdjustPayload:
     async def action() -> dict:
-        forget_loaded(info)
         member_id = node_pk(input.member_id, "Member", field="memberId")
         result = await points.adjust_points(
             viewer=info.context.viewer,
@@ -58,4 +57,4 @@ async def points_adjust(info: Info, input: PointsAdjustInput) -> PointsAdjustPay
         member = await info.context.loaders.member_by_id.load(member_id)
         return {"member": Member.from_row(member), "entries": await load_entries(info, result["entry_ids"])}
 
-    return await perform(PointsAdjustPayload, PointsAdjustError, action())
+    return await perform(info, PointsAdjustPayload, PointsAdjustError, action())

@@ -11,7 +11,7 @@ from domain import points
 from schema.base import Info, node_pk
 from schema.errors import error_type, perform
 from schema.members.types import Member
-from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, forget_loaded, load_entries
+from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, load_entries
 
 
 @strawberry.enum
@@ -47,7 +47,6 @@ class PointsTransferPayload:
 
 async def points_transfer(info: Info, input: PointsTransferInput) -> PointsTransferPayload:
     async def action() -> dict:
-        forget_loaded(info)
         sender_id = node_pk(input.from_member_id, "Member", field="fromMemberId")
         result = await points.transfer_points(
             viewer=info.context.viewer,
@@ -61,4 +60,4 @@ async def points_transfer(info: Info, input: PointsTransferInput) -> PointsTrans
         member = await info.context.loaders.member_by_id.load(sender_id)
         return {"member": Member.from_row(member), "entry": entry}
 
-    return await perform(PointsTransferPayload, PointsTransferError, action())
+    return await perform(info, PointsTransferPayload, PointsTransferError, action())

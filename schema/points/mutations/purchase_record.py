@@ -11,7 +11,7 @@ from strawberry import relay
 from domain import points
 from schema.base import Info, node_pk
 from schema.errors import error_type, perform
-from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, Purchase, forget_loaded, load_entries, load_purchase
+from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, Purchase, load_entries, load_purchase
 
 
 @strawberry.enum
@@ -53,7 +53,6 @@ class PurchaseRecordPayload:
 
 async def purchase_record(info: Info, input: PurchaseRecordInput) -> PurchaseRecordPayload:
     async def action() -> dict:
-        forget_loaded(info)
         result = await points.record_purchase(
             viewer=info.context.viewer,
             member_id=node_pk(input.member_id, "Member", field="memberId"),
@@ -69,4 +68,4 @@ async def purchase_record(info: Info, input: PurchaseRecordInput) -> PurchaseRec
             "entries": await load_entries(info, result["entry_ids"]),
         }
 
-    return await perform(PurchaseRecordPayload, PurchaseRecordError, action())
+    return await perform(info, PurchaseRecordPayload, PurchaseRecordError, action())

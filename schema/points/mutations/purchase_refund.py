@@ -11,7 +11,7 @@ from strawberry import relay
 from domain import points
 from schema.base import Info, node_pk
 from schema.errors import error_type, perform
-from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, Purchase, forget_loaded, load_entries, load_purchase
+from schema.points.types import IDEMPOTENCY_KEY_HELP, LedgerEntry, Purchase, load_entries, load_purchase
 
 
 @strawberry.enum
@@ -47,7 +47,6 @@ class PurchaseRefundPayload:
 
 async def purchase_refund(info: Info, input: PurchaseRefundInput) -> PurchaseRefundPayload:
     async def action() -> dict:
-        forget_loaded(info)
         result = await points.refund_purchase(
             viewer=info.context.viewer,
             purchase_id=node_pk(input.purchase_id, "Purchase", field="purchaseId"),
@@ -62,4 +61,4 @@ async def purchase_refund(info: Info, input: PurchaseRefundInput) -> PurchaseRef
             "entries": await load_entries(info, result["entry_ids"]),
         }
 
-    return await perform(PurchaseRefundPayload, PurchaseRefundError, action())
+    return await perform(info, PurchaseRefundPayload, PurchaseRefundError, action())
