@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
@@ -84,3 +84,11 @@ class StatementCounter(logging.Handler):
     def __exit__(self, *exc: object) -> None:
         self._logger.removeHandler(self)
         self._logger.setLevel(self._previous_level)
+
+
+async def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """Run raw SQL written with PostgreSQL's numbered parameters ($1, $2...) on either database."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        sql = sql.replace("$", "?")  # SQLite numbers its parameters ?1, ?2...
+    return await connection.execute_query_dict(sql, params)

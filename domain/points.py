@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.functions import Sum
@@ -23,6 +22,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain import idempotency, ledger, models, rules, tiers
+from domain.db import fetch_dicts
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.ledger import EntryFields
 from domain.members import member_for_write
@@ -582,9 +582,9 @@ async def balance_at(*, member_id: int, at: datetime) -> int:
 
 _BALANCES_AT = """
 SELECT e.member_id, e.balance_after FROM ledger_entry e
-WHERE e.member_id IN ({members}) AND e.created_at <= {at} AND NOT EXISTS (
+WHERE e.member_id IN ({members}) AND e.created_at <= $1 AND NOT EXISTS (
   SELECT 1 FROM ledger_entry later
-  WHERE later.member_id = e.member_id AND later.created_at <= {at}
+  WHERE later.member_id = e.member_id AND later.created_at <= $1
     AND (later.created_at > e.created_at OR (later.created_at = e.created_at AND later.id > e.id))
 )
 """
@@ -595,13 +595,8 @@ async def balances_at(*, member_ids: Sequence[int], at: datetime) -> list[tuple[
     ids = sorted({int(member_id) for member_id in member_ids})
     if not ids:
         return []
-    connection = connections.get("default")
-    at = at.astimezone(timezone.utc)  # stored in UTC: SQLite compares the text
-    if connection.capabilities.dialect == "postgres":
-        sql, values = _BALANCES_AT.format(members=",".join(map(str, ids)), at="$1"), [at]
-    else:
-        sql, values = _BALANCES_AT.format(members=",".join(map(str, ids)), at="?"), [at, at]
-    _, rows = await connection.execute_query(sql, values)
+    sql = _BALANCES_AT.format(members=", ".join(f"${2 + i}" for i in range(len(ids))))
+    rows = await fetch_dicts(sql, [at.astimezone(timezone.utc), *ids])  # stored in UTC: SQLite compares the text
     return [(row["member_id"], row["balance_after"]) for row in rows]
 
 

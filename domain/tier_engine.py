@@ -27,6 +27,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from domain import models
+from domain.db import fetch_dicts
 from domain.models import EntryKind, EntrySource
 
 QUALIFYING_EARN_SOURCES = (
@@ -131,7 +132,6 @@ async def _per_window(
     now: datetime,
 ) -> dict[int, dict[int, Any]]:
     """{member id: {window months: aggregate}} from one GROUP BY statement; absent members did nothing."""
-    connection = connections.get("default")
     windows = sorted(starts)
     params: list[Any] = [min(starts.values()), now, *(starts[m] for m in windows), *member_ids]
     columns = ", ".join(aggregate(f"created_at >= ${3 + i}") + f" AS w{m}" for i, m in enumerate(windows))
@@ -144,9 +144,7 @@ async def _per_window(
         refund=EntrySource.REFUND.value,
         sources=", ".join(f"'{source.value}'" for source in QUALIFYING_EARN_SOURCES),
     )
-    if connection.capabilities.dialect == "sqlite":
-        sql = sql.replace("$", "?")  # SQLite's numbered parameters are ?1, ?2...
-    rows = await connection.execute_query_dict(sql, params)
+    rows = await fetch_dicts(sql, params)
     return {row["member_id"]: {m: row[f"w{m}"] for m in windows} for row in rows}
 
 

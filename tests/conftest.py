@@ -5,7 +5,6 @@ CLUBGRAPH_TEST_DATABASE=postgres runs the whole suite on PostgreSQL; the default
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +16,7 @@ from tortoise import Tortoise, connections
 
 from api.app import create_app
 from api.settings import Settings
-from domain.db import close_database, open_database
+from domain.db import StatementCounter, close_database, open_database
 from tests.postgres import ThrowawayPostgres
 
 BACKEND = os.environ.get("CLUBGRAPH_TEST_DATABASE", "sqlite")
@@ -80,28 +79,8 @@ async def client(settings: Settings, database: str) -> AsyncIterator[httpx.Async
         yield http
 
 
-class SqlCounter(logging.Handler):
-    """Counts the SQL statements Tortoise sends, from its debug log."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if not message.startswith(("Created connection", "Closed connection")):
-            self.statements.append(message)
-
-
 @pytest.fixture
-def sql() -> Iterator[SqlCounter]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = SqlCounter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
+def sql() -> Iterator[StatementCounter]:
+    """The SQL statements Tortoise sends during the test, in `.statements`."""
+    with StatementCounter() as counter:
         yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
