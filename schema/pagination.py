@@ -14,7 +14,9 @@ from tortoise.queryset import QuerySet
 from schema.errors import BadRequest
 
 MAX_PAGE_SIZE = 100
-MAX_KEY = 2**31 - 1  # keys are 32-bit integer columns
+# Cursor keys must fit the 32-bit columns they are compared with (ids, ranks); the 64-bit ledger ids
+# stay below it for a long while, and a larger key is refused rather than failing in the database.
+MAX_KEY = 2**31 - 1
 DEFAULT_PAGE_SIZE = 20
 _CURSOR_PREFIX = "cursor"
 
