@@ -216,33 +216,60 @@ async def debit(
     return entry
 
 
-async def hold(*, member_id: int, points: int, reference: str, now: datetime | None = None) -> models.LedgerEntry:
-    """Set points aside for a redemption in progress; `capture` spends them, `release` gives them back."""
-    fields = EntryFields(source=EntrySource.REDEMPTION, reason="Held for a redemption", reference=reference)
+async def hold(
+    *,
+    member_id: int,
+    points: int,
+    reference: str,
+    now: datetime | None = None,
+    source: EntrySource = EntrySource.REDEMPTION,
+    reason: str = "Held for a redemption",
+) -> models.LedgerEntry:
+    """Set points aside for a purchase in progress; `capture` spends them, `release` gives them back."""
+    fields = EntryFields(source=source, reason=reason, reference=reference)
     entry = await debit(member_id=member_id, points=points, kind=EntryKind.HOLD, fields=fields, now=now)
     assert entry is not None
     return entry
 
 
-async def _unhold(hold_entry_id: int, reason: str, now: datetime, *, clear_debt: bool) -> models.LedgerEntry:
-    held = await models.LedgerEntry.get_or_none(id=hold_entry_id, kind=EntryKind.HOLD)
-    if held is None:
-        raise NotFound("Hold")
-    member = await _locked_member(held.member_id)
-    if await models.LedgerEntry.filter(reverses_id=held.id, kind=EntryKind.RELEASE).exists():
-        raise DomainError("ALREADY_RELEASED", "These points were already released")
-    balance = member.points_balance - held.amount
-    fields = EntryFields(source=EntrySource.REDEMPTION, reason=reason, reverses_id=held.id, reference=held.reference)
-    entry = await _append(held.member_id, EntryKind.RELEASE, -held.amount, balance, fields, now)
+async def _give_back(
+    taken_id: int, taken_kinds: frozenset[EntryKind], kind: EntryKind, reason: str, now: datetime, *, clear_debt: bool
+) -> models.LedgerEntry:
+    """Undo a debit entry: its points go back to the very lots they came from, expiry dates unchanged."""
+    taken = await models.LedgerEntry.get_or_none(id=taken_id, kind__in=taken_kinds)
+    if taken is None:
+        raise NotFound("Ledger entry")
+    member = await _locked_member(taken.member_id)
+    if await models.LedgerEntry.filter(reverses_id=taken.id, kind=kind).exists():
+        raise DomainError("ALREADY_RELEASED", "These points were already given back")
+    balance = member.points_balance - taken.amount
+    fields = EntryFields(source=taken.source, reason=reason, reverses_id=taken.id, reference=taken.reference)
+    entry = await _append(taken.member_id, kind, -taken.amount, balance, fields, now)
     lot_ids = []
-    for taken in await models.LotConsumption.filter(entry_id=held.id):
-        await models.PointsLot.filter(id=taken.lot_id).update(remaining=F("remaining") + taken.amount)
-        await models.LotConsumption.create(entry_id=entry.id, lot_id=taken.lot_id, amount=-taken.amount)
-        lot_ids.append(taken.lot_id)
+    for consumed in await models.LotConsumption.filter(entry_id=taken.id):
+        await models.PointsLot.filter(id=consumed.lot_id).update(remaining=F("remaining") + consumed.amount)
+        await models.LotConsumption.create(entry_id=entry.id, lot_id=consumed.lot_id, amount=-consumed.amount)
+        lot_ids.append(consumed.lot_id)
     if clear_debt:
         balance, _ = await _clear_debt(member, balance, entry.amount, lot_ids, now)
     await _save_balance(member, balance)
     return entry
+
+
+async def _unhold(hold_entry_id: int, reason: str, now: datetime, *, clear_debt: bool) -> models.LedgerEntry:
+    return await _give_back(hold_entry_id, frozenset({EntryKind.HOLD}), EntryKind.RELEASE, reason, now, clear_debt=clear_debt)
+
+
+async def refund(*, entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
+    """Give back the points a redemption spent, as a positive reverse entry, to the lots they came from.
+
+    Points owed from a refund of a purchase made meanwhile are cleared from them first. A lot that
+    expired meanwhile is expired again by the next spend or the expiry job.
+    """
+    async with in_transaction():
+        return await _give_back(
+            entry_id, frozenset({EntryKind.REDEEM}), EntryKind.REVERSE, reason, now or utcnow(), clear_debt=True
+        )
 
 
 async def release(*, hold_entry_id: int, reason: str, now: datetime | None = None) -> models.LedgerEntry:
@@ -263,7 +290,7 @@ async def capture(*, hold_entry_id: int, reason: str, now: datetime | None = Non
     async with in_transaction():
         released = await _unhold(hold_entry_id, reason, now, clear_debt=False)
         held_lots = await models.LotConsumption.filter(entry_id=hold_entry_id).values_list("lot_id", flat=True)
-        fields = EntryFields(source=EntrySource.REDEMPTION, reason=reason, reference=released.reference)
+        fields = EntryFields(source=released.source, reason=reason, reference=released.reference)
         entry = await debit(
             member_id=released.member_id,
             points=released.amount,

@@ -105,6 +105,102 @@ class EntrySource(StrEnum):
     REDEMPTION = "redemption"
 
 
+class EventCategory(StrEnum):
+    SALON = "salon"
+    TASTING = "tasting"
+    LECTURE = "lecture"
+    OUTDOOR = "outdoor"
+    DINNER = "dinner"
+    PERFORMANCE = "performance"
+    OTHER = "other"
+
+
+class EventStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+class InteractionKind(StrEnum):
+    VISIT = "visit"
+    CALL = "call"
+    MESSAGE = "message"
+    GIFT = "gift"
+
+
+class TaskKind(StrEnum):
+    BIRTHDAY_GREETING = "birthday_greeting"
+    COMPLAINT_FOLLOW_UP = "complaint_follow_up"
+    RETENTION_CALL = "retention_call"
+    FOLLOW_UP = "follow_up"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class LifecycleStage(StrEnum):
+    NEW = "new"
+    GROWING = "growing"
+    MATURE = "mature"
+    DECLINING = "declining"
+    LAPSED = "lapsed"
+
+
+class ChurnRisk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Segment(StrEnum):
+    """RFM value grade."""
+
+    CORE = "core"
+    IMPORTANT = "important"
+    REGULAR = "regular"
+    AT_RISK = "at_risk"
+
+
+class TicketCategory(StrEnum):
+    COMPLAINT = "complaint"
+    REQUEST = "request"
+    PRAISE = "praise"
+
+
+class TicketSeverity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class SurveyTrigger(StrEnum):
+    AFTER_EVENT = "after_event"
+    AFTER_VISIT = "after_visit"
+    MANUAL = "manual"
+
+
+class QuestionKind(StrEnum):
+    NPS = "nps"  # 0 to 10: how likely to recommend the club
+    CSAT = "csat"  # 1 to 5: how satisfied
+    TEXT = "text"
+
+
 class Staff(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -176,6 +272,12 @@ class Member(Model):
     points_debt = fields.IntField(default=0, db_default=0, description="Points refunded after they were spent, cleared first by new earnings")
     tier_since = fields.DateField(null=True)
     tier_review_on = fields.DateField(null=True, description="When the current tier is next reviewed")
+    lifecycle_stage = fields.CharEnumField(LifecycleStage, max_length=16, default=LifecycleStage.NEW, db_default="new")
+    churn_risk = fields.CharEnumField(ChurnRisk, max_length=16, default=ChurnRisk.LOW, db_default="low", db_index=True)
+    segment = fields.CharEnumField(Segment, max_length=16, default=Segment.REGULAR, db_default="regular", db_index=True)
+    rfm_score = fields.CharField(max_length=3, null=True, description="Recency, frequency and monetary scores, 1 to 5 each, e.g. 545")
+    last_visit_at = fields.DatetimeField(null=True, description="The latest visit, purchase or event attended")
+    care_computed_at = fields.DatetimeField(null=True, description="When lifecycle, churn risk and segment were last computed")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -452,3 +554,347 @@ class BenefitUsage(Model):
     class Meta:
         table = "benefit_usage"
         unique_together = (("member", "benefit_code", "period_start"),)
+
+
+class Event(Model):
+    """A club event. Seats are counted in `seats_taken`, changed only under the event's row lock."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    category = fields.CharEnumField(EventCategory, max_length=16)
+    description = fields.TextField(default="")
+    venue = fields.CharField(max_length=200)
+    starts_at = fields.DatetimeField()
+    ends_at = fields.DatetimeField()
+    capacity = fields.IntField(description="Seats, guests included")
+    price_points = fields.IntField(default=0, description="Points per seat, 0 when free")
+    min_tier: fields.ForeignKeyNullableRelation[Tier] = fields.ForeignKeyField(
+        "models.Tier", related_name="events", null=True, on_delete=fields.RESTRICT
+    )
+    cancellation_deadline = fields.DatetimeField(description="Registrations cancelled by then are refunded")
+    status = fields.CharEnumField(EventStatus, max_length=16, default=EventStatus.SCHEDULED)
+    seats_taken = fields.IntField(default=0, description="Seats of confirmed registrations")
+    cancelled_at = fields.DatetimeField(null=True)
+    cancellation_reason = fields.CharField(max_length=500, default="")
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="events_created", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    min_tier_id: int | None
+    created_by_id: int | None
+
+    class Meta:
+        table = "event"
+        indexes = (("starts_at", "id"),)
+
+
+class EventRegistration(Model):
+    """A member's seat (and their guests'), or their place on the waitlist, in arrival (id) order."""
+
+    id = fields.IntField(primary_key=True)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="registrations", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="event_registrations", on_delete=fields.RESTRICT
+    )
+    guests = fields.IntField(default=0)
+    status = fields.CharEnumField(RegistrationStatus, max_length=16)
+    points_price = fields.IntField(default=0, description="Points for all its seats")
+    hold_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="registration_holds", null=True, on_delete=fields.RESTRICT
+    )
+    payment_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="registration_payments", null=True, on_delete=fields.RESTRICT
+    )
+    refund_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="registration_refunds", null=True, on_delete=fields.RESTRICT
+    )
+    guest_pass_use: fields.ForeignKeyNullableRelation[BenefitUse] = fields.ForeignKeyField(
+        "models.BenefitUse", related_name="registrations", null=True, on_delete=fields.SET_NULL
+    )
+    check_in_code = fields.CharField(max_length=64, unique=True, description="The secret in the member's QR code")
+    registered_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="registrations_made", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    confirmed_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+    checked_in_at = fields.DatetimeField(null=True)
+    checked_in_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="check_ins", null=True, on_delete=fields.SET_NULL
+    )
+
+    event_id: int
+    member_id: int
+    hold_entry_id: int | None
+    payment_entry_id: int | None
+    refund_entry_id: int | None
+    guest_pass_use_id: int | None
+    registered_by_id: int | None
+    checked_in_by_id: int | None
+
+    class Meta:
+        table = "event_registration"
+        indexes = (("event_id", "status", "id"), ("member_id", "id"))
+
+
+class EventFeedback(Model):
+    id = fields.IntField(primary_key=True)
+    event: fields.ForeignKeyRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="feedback", on_delete=fields.RESTRICT
+    )
+    registration: fields.OneToOneRelation[EventRegistration] = fields.OneToOneField(
+        "models.EventRegistration", related_name="feedback", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="event_feedback", on_delete=fields.RESTRICT
+    )
+    rating = fields.IntField(description="1 to 5")
+    comment = fields.TextField(default="")
+    created_at = fields.DatetimeField()
+
+    event_id: int
+    registration_id: int
+    member_id: int
+
+    class Meta:
+        table = "event_feedback"
+        indexes = (("event_id", "id"),)
+
+
+class Interaction(Model):
+    """A moment of care: a visit, a call, a message or a gift, by a member of staff."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="interactions", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(InteractionKind, max_length=16)
+    summary = fields.CharField(max_length=1000)
+    occurred_at = fields.DatetimeField()
+    staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="interactions", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    member_id: int
+    staff_id: int | None
+
+    class Meta:
+        table = "interaction"
+        indexes = (("member_id", "occurred_at"), ("occurred_at",))
+
+
+class Task(Model):
+    """A follow-up for staff. Tasks the club raises by itself carry a `source_key`, so each is raised once."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="tasks", null=True, on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(TaskKind, max_length=32)
+    title = fields.CharField(max_length=200)
+    notes = fields.TextField(default="")
+    due_at = fields.DatetimeField()
+    assignee: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tasks", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(TaskStatus, max_length=16, default=TaskStatus.OPEN)
+    source_key = fields.CharField(max_length=100, null=True, unique=True, description="e.g. ticket:12")
+    outcome = fields.CharField(max_length=1000, default="")
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tasks_created", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    completed_at = fields.DatetimeField(null=True)
+    completed_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tasks_completed", null=True, on_delete=fields.SET_NULL
+    )
+
+    member_id: int | None
+    assignee_id: int | None
+    created_by_id: int | None
+    completed_by_id: int | None
+
+    class Meta:
+        table = "task"
+        indexes = (("assignee_id", "status", "due_at"), ("status", "due_at"), ("member_id", "id"))
+
+
+class Ticket(Model):
+    """A complaint, request or praise, worked through open, in progress, resolved and closed."""
+
+    id = fields.IntField(primary_key=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="tickets", on_delete=fields.RESTRICT
+    )
+    category = fields.CharEnumField(TicketCategory, max_length=16)
+    severity = fields.CharEnumField(TicketSeverity, max_length=16)
+    subject = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    status = fields.CharEnumField(TicketStatus, max_length=16, default=TicketStatus.OPEN)
+    assignee: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tickets_assigned", null=True, on_delete=fields.SET_NULL
+    )
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="tickets_created", null=True, on_delete=fields.SET_NULL
+    )
+    sla_due_at = fields.DatetimeField(description="When it must be resolved by, from its severity")
+    breached = fields.BooleanField(default=False)
+    breached_at = fields.DatetimeField(null=True)
+    resolved_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    member_id: int
+    assignee_id: int | None
+    created_by_id: int | None
+
+    class Meta:
+        table = "ticket"
+        indexes = (("member_id", "id"), ("status", "sla_due_at"), ("assignee_id", "status"))
+
+
+class TicketResponse(Model):
+    """A reply on a ticket, by staff or by the member. Internal notes are for staff only."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="responses", on_delete=fields.RESTRICT
+    )
+    staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="ticket_responses", null=True, on_delete=fields.SET_NULL
+    )
+    member: fields.ForeignKeyNullableRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="ticket_responses", null=True, on_delete=fields.RESTRICT
+    )
+    body = fields.TextField()
+    is_internal = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField()
+
+    ticket_id: int
+    staff_id: int | None
+    member_id: int | None
+
+    class Meta:
+        table = "ticket_response"
+        indexes = (("ticket_id", "id"),)
+
+
+class TicketStatusChange(Model):
+    """One step of a ticket's workflow, never edited: its history."""
+
+    id = fields.IntField(primary_key=True)
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="status_changes", on_delete=fields.RESTRICT
+    )
+    from_status = fields.CharEnumField(TicketStatus, max_length=16, null=True)
+    to_status = fields.CharEnumField(TicketStatus, max_length=16)
+    staff: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="ticket_status_changes", null=True, on_delete=fields.SET_NULL
+    )
+    note = fields.CharField(max_length=500, default="")
+    created_at = fields.DatetimeField()
+
+    ticket_id: int
+    staff_id: int | None
+
+    class Meta:
+        table = "ticket_status_change"
+        indexes = (("ticket_id", "id"),)
+
+
+class Survey(Model):
+    """A questionnaire, sent as instances to members after events, visits or by hand."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    trigger = fields.CharEnumField(SurveyTrigger, max_length=16)
+    is_active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "survey"
+
+
+class SurveyQuestion(Model):
+    id = fields.IntField(primary_key=True)
+    survey: fields.ForeignKeyRelation[Survey] = fields.ForeignKeyField(
+        "models.Survey", related_name="questions", on_delete=fields.CASCADE
+    )
+    position = fields.IntField()
+    kind = fields.CharEnumField(QuestionKind, max_length=8)
+    prompt = fields.CharField(max_length=500)
+    required = fields.BooleanField(default=True)
+
+    survey_id: int
+
+    class Meta:
+        table = "survey_question"
+        unique_together = (("survey", "position"),)
+
+
+class SurveyInstance(Model):
+    """One survey sent to one member, about one event or visit, and answered at most once."""
+
+    id = fields.IntField(primary_key=True)
+    survey: fields.ForeignKeyRelation[Survey] = fields.ForeignKeyField(
+        "models.Survey", related_name="instances", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="survey_instances", on_delete=fields.RESTRICT
+    )
+    event: fields.ForeignKeyNullableRelation[Event] = fields.ForeignKeyField(
+        "models.Event", related_name="survey_instances", null=True, on_delete=fields.RESTRICT
+    )
+    interaction: fields.ForeignKeyNullableRelation[Interaction] = fields.ForeignKeyField(
+        "models.Interaction", related_name="survey_instances", null=True, on_delete=fields.RESTRICT
+    )
+    account_manager: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="survey_instances", null=True, on_delete=fields.SET_NULL,
+        description="The member's account manager when it was sent",
+    )
+    source_key = fields.CharField(max_length=100, unique=True, description="What it was sent about, e.g. event:3:member:7")
+    sent_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField()
+    responded_at = fields.DatetimeField(null=True)
+
+    survey_id: int
+    member_id: int
+    event_id: int | None
+    interaction_id: int | None
+    account_manager_id: int | None
+
+    class Meta:
+        table = "survey_instance"
+        indexes = (("member_id", "id"), ("event_id",))
+
+
+class SurveyAnswer(Model):
+    """One answer, with what the aggregates group by copied in, so that they need no joins."""
+
+    id = fields.IntField(primary_key=True)
+    instance: fields.ForeignKeyRelation[SurveyInstance] = fields.ForeignKeyField(
+        "models.SurveyInstance", related_name="answers", on_delete=fields.RESTRICT
+    )
+    question: fields.ForeignKeyRelation[SurveyQuestion] = fields.ForeignKeyField(
+        "models.SurveyQuestion", related_name="answers", on_delete=fields.RESTRICT
+    )
+    kind = fields.CharEnumField(QuestionKind, max_length=8)
+    score = fields.IntField(null=True)
+    text = fields.TextField(null=True)
+    event_id = fields.IntField(null=True)
+    account_manager_id = fields.IntField(null=True)
+    submitted_at = fields.DatetimeField()
+
+    instance_id: int
+    question_id: int
+
+    class Meta:
+        table = "survey_answer"
+        unique_together = (("instance", "question"),)
+        indexes = (("kind", "submitted_at"), ("event_id", "kind"), ("account_manager_id", "kind"))

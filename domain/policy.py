@@ -27,6 +27,22 @@ class Permission(StrEnum):
     PURCHASE_REFUND = "purchase_refund"  # refund a purchase, which takes its points back
     POINTS_ADJUST = "points_adjust"  # correct a balance by hand, with a reason
     STAFF_READ = "staff_read"
+    # Events
+    EVENT_MANAGE = "event_manage"  # create, change and cancel events
+    EVENT_REGISTER = "event_register"  # register a member, or cancel their registration, on their behalf
+    EVENT_CHECK_IN = "event_check_in"  # check members in at the door
+    EVENT_ATTENDEES_READ = "event_attendees_read"  # an event's registrations and feedback
+    # Care
+    INTERACTION_RECORD = "interaction_record"  # log a visit, call, message or gift
+    CARE_READ = "care_read"  # interactions, the care calendar, lifecycle, churn risk and segment
+    TASK_WRITE = "task_write"  # create and complete follow-up tasks
+    # Feedback
+    TICKET_CREATE = "ticket_create"  # open a ticket on a member's behalf
+    TICKET_MANAGE = "ticket_manage"  # read, assign, answer and move tickets through their workflow
+    SURVEY_MANAGE = "survey_manage"  # create surveys and send them
+    FEEDBACK_READ = "feedback_read"  # survey answers and NPS figures
+    # Analytics
+    ANALYTICS_READ = "analytics_read"
 
 
 _MEMBER_CARE = {
@@ -37,6 +53,13 @@ _MEMBER_CARE = {
     Permission.MEMBER_IMPORTANT_DATE_WRITE,
     Permission.MEMBER_CONSENT_WRITE,
     Permission.STAFF_READ,
+    Permission.EVENT_REGISTER,
+    Permission.INTERACTION_RECORD,
+    Permission.CARE_READ,
+    Permission.TASK_WRITE,
+    Permission.TICKET_CREATE,
+    Permission.TICKET_MANAGE,
+    Permission.FEEDBACK_READ,
 }
 
 ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
@@ -48,6 +71,11 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.STAFF_READ,
             Permission.BENEFIT_USE,
             Permission.PURCHASE_RECORD,
+            Permission.EVENT_REGISTER,
+            Permission.EVENT_CHECK_IN,
+            Permission.EVENT_ATTENDEES_READ,
+            Permission.INTERACTION_RECORD,
+            Permission.TICKET_CREATE,
         }
     ),
     # Refunds and adjustments take points away or create them: not the front desk's call.
@@ -55,13 +83,24 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
         _MEMBER_CARE
         | {Permission.BENEFIT_USE, Permission.PURCHASE_RECORD, Permission.PURCHASE_REFUND, Permission.POINTS_ADJUST}
     ),
-    StaffRole.EVENT_MANAGER: frozenset({Permission.MEMBER_READ, Permission.STAFF_READ}),
+    StaffRole.EVENT_MANAGER: frozenset(
+        {
+            Permission.MEMBER_READ,
+            Permission.STAFF_READ,
+            Permission.EVENT_MANAGE,
+            Permission.EVENT_REGISTER,
+            Permission.EVENT_CHECK_IN,
+            Permission.EVENT_ATTENDEES_READ,
+            Permission.SURVEY_MANAGE,
+            Permission.FEEDBACK_READ,
+        }
+    ),
     StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ}),
     StaffRole.CLUB_MANAGER: frozenset(Permission),
     StaffRole.ADMINISTRATOR: frozenset(Permission),
 }
 
-# Roles whose writes to a member are limited to the members assigned to them.
+# Roles whose writes to a member, and whose care reads, are limited to the members assigned to them.
 OWN_MEMBERS_ONLY: frozenset[StaffRole] = frozenset({StaffRole.ACCOUNT_MANAGER})
 
 
@@ -78,8 +117,11 @@ def require_permission(viewer: Viewer, permission: Permission) -> None:
 
 def may_write_member(viewer: Viewer, permission: Permission, *, account_manager_id: int | None) -> bool:
     """A staff write to one member's record: the role allows it, and the scope too."""
-    if not has_permission(viewer, permission):
-        return False
+    return has_permission(viewer, permission) and in_scope(viewer, account_manager_id=account_manager_id)
+
+
+def in_scope(viewer: Viewer, *, account_manager_id: int | None) -> bool:
+    """Whether a member with this account manager is within the staff viewer's scope."""
     return viewer.role not in OWN_MEMBERS_ONLY or account_manager_id == viewer.id
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
 from strawberry import relay
 from strawberry.relay.types import NodeType
 from strawberry.relay.utils import from_base64, to_base64
+from tortoise import fields
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from schema.errors import BadRequest
@@ -32,16 +35,48 @@ class Connection(relay.Connection[NodeType]):
         return await self._count_query.count()
 
 
-def _after_key(after: str | None) -> int | None:
+def _invalid_cursor() -> BadRequest:
+    return BadRequest("The cursor in `after` is not valid; use an `endCursor` from this list")
+
+
+def _int_key(value: str) -> int:
+    key = int(value)
+    if abs(key) > MAX_KEY:
+        raise ValueError(value)
+    return key
+
+
+def _after_key(after: str | None, parse_sort: Callable[[str], Any] | None) -> tuple[Any, int] | None:
+    """The (sort value, key) of a cursor; the sort value is None when the list is ordered by its key alone."""
     if after is None:
         return None
     try:
         prefix, value = from_base64(after)
-        if prefix == _CURSOR_PREFIX and abs(int(value)) <= MAX_KEY:
-            return int(value)
+        if prefix != _CURSOR_PREFIX:
+            raise ValueError(prefix)
+        if parse_sort is None:
+            return None, _int_key(value)
+        sort_value, _, key = value.rpartition("|")
+        return parse_sort(sort_value), _int_key(key)
     except ValueError:
-        pass
-    raise BadRequest("The cursor in `after` is not valid; use an `endCursor` from this list")
+        raise _invalid_cursor() from None
+
+
+def _sort_parser(query: QuerySet[Any], sort: str) -> Callable[[str], Any]:
+    field = query.model._meta.fields_map[sort]
+    if isinstance(field, fields.DatetimeField):
+        return datetime.fromisoformat
+    if isinstance(field, fields.DateField):
+        return date.fromisoformat
+    return _int_key
+
+
+def _cursor(row: Any, key: str, sort: str | None) -> str:
+    value = str(getattr(row, key))
+    if sort is not None:
+        sort_value = getattr(row, sort)
+        value = f"{sort_value.isoformat() if isinstance(sort_value, (date, datetime)) else sort_value}|{value}"
+    return to_base64(_CURSOR_PREFIX, value)
 
 
 def check_page_size(first: int) -> int:
@@ -57,16 +92,28 @@ async def paginate(
     after: str | None,
     node: Callable[[Any], NodeType],
     key: str = "id",
+    sort: str | None = None,
     descending: bool = False,
 ) -> Connection[NodeType]:
-    """The page of `query` after the cursor in the order of `key`, a unique integer column (or the reverse)."""
+    """The page of `query` after the cursor, in the order of `sort` then `key` (or the reverse).
+
+    `key` is a unique integer column; `sort`, when given, a non-null date, time or integer column
+    that orders first, e.g. events by start time with their id to break ties.
+    """
     first = check_page_size(first)
-    after_key = _after_key(after)
+    after_key = _after_key(after, _sort_parser(query, sort) if sort else None)
     beyond = "lt" if descending else "gt"
-    page_query = query if after_key is None else query.filter(**{f"{key}__{beyond}": after_key})
-    rows = await page_query.order_by(f"-{key}" if descending else key).limit(first + 1)
+    page_query = query
+    if after_key is not None:
+        sort_value, key_value = after_key
+        condition = Q(**{f"{key}__{beyond}": key_value})
+        if sort is not None:
+            condition = Q(**{f"{sort}__{beyond}": sort_value}) | (Q(**{sort: sort_value}) & condition)
+        page_query = query.filter(condition)
+    order = [column for column in (sort, key) if column is not None]
+    rows = await page_query.order_by(*(f"-{column}" if descending else column for column in order)).limit(first + 1)
     page = rows[:first]
-    edges = [relay.Edge(cursor=to_base64(_CURSOR_PREFIX, getattr(row, key)), node=node(row)) for row in page]
+    edges = [relay.Edge(cursor=_cursor(row, key, sort), node=node(row)) for row in page]
     page_info = relay.PageInfo(
         has_next_page=len(rows) > first,
         has_previous_page=after_key is not None,

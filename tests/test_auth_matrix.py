@@ -1,73 +1,52 @@
-"""The auth matrix: every non-public operation against every kind of caller, over HTTP.
+"""The auth matrix of members and points: every non-public operation against every kind of caller.
 
 The expected outcomes are written out by hand below, from domain/policy.py read as the spec:
 members act on their own record only, staff by role, and an account manager writes only the
-records of the members assigned to them. Anonymous callers see nothing personal.
+records of the members assigned to them. Anonymous callers see nothing personal. The other
+`test_auth_matrix_*.py` modules hold the tables of the other domains; the last test here checks
+that all the tables together cover every operation and node type that is not public.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import date
-from typing import Any
+import importlib
+import pkgutil
 
 import pytest
 
+import tests
 from domain import models
 from schema import build_schema
-from tests.factories import (
-    gid,
-    gql,
-    make_benefit,
-    make_important_date,
-    make_member,
-    make_preference,
-    make_purchase,
-    make_staff,
-    make_tiers,
-    member_token,
-    refused,
-    staff_token,
-)
-
-# The callers, in the order of the table's columns.
-ANONYMOUS = "anonymous"
-OTHER_MEMBER = "another member"
-THE_MEMBER = "the member"
-FRONT_DESK = "front desk"
-OWN_MANAGER = "the member's account manager"
-OTHER_MANAGER = "another member's account manager"
-EVENT_MANAGER = "event manager"
-PARTNER_MANAGER = "partner manager"
-CLUB_MANAGER = "club manager"
-ADMINISTRATOR = "administrator"
-CALLERS = (
-    ANONYMOUS,
-    OTHER_MEMBER,
-    THE_MEMBER,
-    FRONT_DESK,
-    OWN_MANAGER,
-    OTHER_MANAGER,
-    EVENT_MANAGER,
-    PARTNER_MANAGER,
-    CLUB_MANAGER,
+from tests.auth_matrix import (
     ADMINISTRATOR,
+    CLUB_MANAGER,
+    EVENT_MANAGER,
+    FORBID,
+    FRONT_DESK,
+    MEMBER_NOT_FOUND,
+    NODE,
+    NOT_FOUND,
+    NOT_MINE,
+    NULL,
+    OK,
+    OTHER_MANAGER,
+    OWN_MANAGER,
+    PARTNER_MANAGER,
+    THE_MEMBER,
+    UNAUTH,
+    Club,
+    Read,
+    Write,
+    cases,
+    check_read,
+    check_write,
+    make_club,
+    member_ref,
+    mutation,
+    node_read,
+    nodes_read,
 )
-
-# The outcomes.
-OK = "allowed"  # reads: the object; writes: done, `errors: []`
-NULL = "null"  # reads: null, as if the object did not exist
-UNAUTH = "UNAUTHENTICATED"  # top-level error, no data
-FORBID = "FORBIDDEN"  # top-level error, no data
-NOT_MINE = "FORBIDDEN: not their member"  # top-level FORBIDDEN naming the account manager's scope
-NOT_FOUND = "NOT_FOUND"  # payload error: a member is not told that another member's record exists
-
-REFUSALS = {
-    UNAUTH: ("UNAUTHENTICATED",),
-    FORBID: ("FORBIDDEN",),
-    NOT_MINE: ("FORBIDDEN", "Only the member's own account manager may change this record"),
-}
+from tests.factories import gid, gql, make_preference
 
 # fmt: off
 READS = {
@@ -113,120 +92,6 @@ WRITES = {
 # fmt: on
 
 
-def cases(table: dict[str, tuple[str, ...]]) -> list[Any]:
-    return [
-        pytest.param(operation, caller, outcome, id=f"{operation} by {caller}: {outcome}")
-        for operation, outcomes in table.items()
-        for caller, outcome in zip(CALLERS, outcomes, strict=True)
-    ]
-
-
-@dataclass
-class Club:
-    """A member with an account manager, a preference and an important date, and everyone around them."""
-
-    member: models.Member
-    other_member: models.Member
-    staff: dict[str, models.Staff]
-    tiers: dict[str, models.Tier]
-    preference: models.MemberPreference
-    important_date: models.ImportantDate
-    purchase: models.Purchase  # 100 points for the member, in one entry and one lot
-    entry: models.LedgerEntry
-    lot: models.PointsLot
-
-    def token(self, caller: str) -> str | None:
-        if caller == ANONYMOUS:
-            return None
-        if caller == THE_MEMBER:
-            return member_token(self.member)
-        if caller == OTHER_MEMBER:
-            return member_token(self.other_member)
-        return staff_token(self.staff[caller])
-
-    def viewer(self, caller: str) -> dict[str, str] | None:
-        """What `me { __typename id }` gives this caller."""
-        if caller == ANONYMOUS:
-            return None
-        if caller in (THE_MEMBER, OTHER_MEMBER):
-            member = self.member if caller == THE_MEMBER else self.other_member
-            return {"__typename": "Member", "id": gid("Member", member.id)}
-        return {"__typename": "Staff", "id": gid("Staff", self.staff[caller].id)}
-
-
-async def make_club() -> Club:
-    tiers = await make_tiers()
-    own_manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER, name="Olivia Own-Manager")
-    other_manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER, name="Oscar Other-Manager")
-    staff = {
-        FRONT_DESK: await make_staff(models.StaffRole.FRONT_DESK),
-        OWN_MANAGER: own_manager,
-        OTHER_MANAGER: other_manager,
-        EVENT_MANAGER: await make_staff(models.StaffRole.EVENT_MANAGER),
-        PARTNER_MANAGER: await make_staff(models.StaffRole.PARTNER_MANAGER),
-        CLUB_MANAGER: await make_staff(models.StaffRole.CLUB_MANAGER),
-        ADMINISTRATOR: await make_staff(models.StaffRole.ADMINISTRATOR),
-    }
-    member = await make_member(
-        name="Mia Member", phone="+41791234567", tier=tiers["Silver"], account_manager_id=own_manager.id
-    )
-    other_member = await make_member(name="Otto Other", tier=tiers["Silver"], account_manager_id=other_manager.id)
-    await make_benefit(tiers["Silver"], "welcome_drink", quota=2, period=models.QuotaPeriod.MONTH)
-    purchase = await make_purchase(member, "100.00")
-    entry = await models.LedgerEntry.get(purchase_id=purchase.id)
-    return Club(
-        member=member,
-        other_member=other_member,
-        staff=staff,
-        tiers=tiers,
-        preference=await make_preference(member, category=models.PreferenceCategory.SEATING, value="Window seat"),
-        important_date=await make_important_date(member, label="First visit", date=date(2019, 3, 14)),
-        purchase=purchase,
-        entry=entry,
-        lot=await models.PointsLot.get(entry_id=entry.id),
-    )
-
-
-# --- reads --------------------------------------------------------------------------------
-
-NODE = """
-query($id: ID!) {
-  node(id: $id) {
-    __typename id
-    ... on Member { name }
-    ... on MemberPreference { value }
-    ... on ImportantDate { label }
-    ... on Staff { name }
-  }
-}
-"""
-NODES = NODE.replace("($id: ID!)", "($ids: [ID!]!)").replace("node(id: $id)", "nodes(ids: $ids)")
-
-
-@dataclass
-class Read:
-    document: str
-    variables: Callable[[Club], dict[str, Any]]
-    # The `data` of the response when the caller may see the object, and when not.
-    seen: Callable[[Club, str], dict[str, Any]]
-    unseen: dict[str, Any] | None = None
-
-
-def _node_read(type_name: str, target: Callable[[Club], tuple[int, dict[str, str]]]) -> Read:
-    def seen(club: Club, caller: str) -> dict[str, Any]:
-        pk, fields = target(club)
-        return {"node": {"__typename": type_name, "id": gid(type_name, pk), **fields}}
-
-    return Read(NODE, lambda club: {"id": gid(type_name, target(club)[0])}, seen, {"node": None})
-
-
-def _nodes_read(type_name: str, target: Callable[[Club], tuple[int, dict[str, str]]]) -> Read:
-    def seen(club: Club, caller: str) -> dict[str, Any]:
-        pk, fields = target(club)
-        return {"nodes": [{"__typename": type_name, "id": gid(type_name, pk), **fields}]}
-
-    return Read(NODES, lambda club: {"ids": [gid(type_name, target(club)[0])]}, seen, {"nodes": [None]})
-
 
 def _the_member(club: Club) -> tuple[int, dict[str, str]]:
     return club.member.id, {"name": "Mia Member"}
@@ -269,67 +134,29 @@ READ_OPERATIONS = {
         lambda club, caller: {"member": {"id": gid("Member", club.member.id), "name": "Mia Member"}},
         {"member": None},
     ),
-    "node Member": _node_read("Member", _the_member),
-    "nodes Member": _nodes_read("Member", _the_member),
-    "node MemberPreference": _node_read("MemberPreference", _their_preference),
-    "nodes MemberPreference": _nodes_read("MemberPreference", _their_preference),
-    "node ImportantDate": _node_read("ImportantDate", _their_important_date),
-    "nodes ImportantDate": _nodes_read("ImportantDate", _their_important_date),
-    "node Staff": _node_read("Staff", _their_account_manager),
-    "nodes Staff": _nodes_read("Staff", _their_account_manager),
-    "node Purchase": _node_read("Purchase", lambda club: (club.purchase.id, {})),
-    "nodes Purchase": _nodes_read("Purchase", lambda club: (club.purchase.id, {})),
-    "node LedgerEntry": _node_read("LedgerEntry", lambda club: (club.entry.id, {})),
-    "nodes LedgerEntry": _nodes_read("LedgerEntry", lambda club: (club.entry.id, {})),
-    "node PointsLot": _node_read("PointsLot", lambda club: (club.lot.id, {})),
-    "nodes PointsLot": _nodes_read("PointsLot", lambda club: (club.lot.id, {})),
+    "node Member": node_read("Member", _the_member),
+    "nodes Member": nodes_read("Member", _the_member),
+    "node MemberPreference": node_read("MemberPreference", _their_preference),
+    "nodes MemberPreference": nodes_read("MemberPreference", _their_preference),
+    "node ImportantDate": node_read("ImportantDate", _their_important_date),
+    "nodes ImportantDate": nodes_read("ImportantDate", _their_important_date),
+    "node Staff": node_read("Staff", _their_account_manager),
+    "nodes Staff": nodes_read("Staff", _their_account_manager),
+    "node Purchase": node_read("Purchase", lambda club: (club.purchase.id, {})),
+    "nodes Purchase": nodes_read("Purchase", lambda club: (club.purchase.id, {})),
+    "node LedgerEntry": node_read("LedgerEntry", lambda club: (club.entry.id, {})),
+    "nodes LedgerEntry": nodes_read("LedgerEntry", lambda club: (club.entry.id, {})),
+    "node PointsLot": node_read("PointsLot", lambda club: (club.lot.id, {})),
+    "nodes PointsLot": nodes_read("PointsLot", lambda club: (club.lot.id, {})),
 }
 
 
 @pytest.mark.parametrize(("operation", "caller", "outcome"), cases(READS))
 async def test_read(client, operation, caller, outcome):
-    # given
-    club = await make_club()
-    read = READ_OPERATIONS[operation]
-    # when
-    result = await gql(client, read.document, read.variables(club), token=club.token(caller))
-    # then
-    if outcome == OK:
-        assert result == {"data": read.seen(club, caller)}
-    elif outcome == NULL:
-        assert result == {"data": read.unseen}
-    else:
-        assert result == refused(operation.split()[0], *REFUSALS[outcome])
+    await check_read(client, await make_club(), READ_OPERATIONS[operation], operation, caller, outcome)
 
 
 # --- writes -------------------------------------------------------------------------------
-
-
-@dataclass
-class Write:
-    document: str
-    input: Callable[[Club], dict[str, Any]]
-    # The payload when the write is allowed, and the payload fields left null when it is not.
-    done: Callable[[Club], dict[str, Any]]
-    undone: dict[str, None]
-    # What the database says about the write, re-read after it, and its values before and after it.
-    observe: Callable[[Club], Awaitable[Any]]
-    before: Any
-    after: Any
-    not_found: dict[str, str] | None = None
-
-
-ERRORS = "errors { field code message }"
-MEMBER_NOT_FOUND = {"field": "memberId", "code": "NOT_FOUND", "message": "Member not found"}
-
-
-def _mutation(name: str, selection: str) -> str:
-    input_type = name[0].upper() + name[1:] + "Input"
-    return f"mutation($input: {input_type}!) {{ {name}(input: $input) {{ {selection} {ERRORS} }} }}"
-
-
-def _member_ref(club: Club) -> dict[str, str]:
-    return {"id": gid("Member", club.member.id)}
 
 
 async def _members_with_adas_email(club: Club) -> list[str]:
@@ -376,7 +203,7 @@ async def _benefit_uses(club: Club) -> list[tuple[str, int, str]]:
 
 WRITE_OPERATIONS = {
     "memberCreate": Write(
-        _mutation("memberCreate", "member { name email }"),
+        mutation("memberCreate", "member { name email }"),
         lambda club: {"name": "Ada Lovelace", "email": "ada@example.com"},
         lambda club: {"member": {"name": "Ada Lovelace", "email": "ada@example.com"}},
         {"member": None},
@@ -385,9 +212,9 @@ WRITE_OPERATIONS = {
         after=["Ada Lovelace"],
     ),
     "memberUpdate": Write(
-        _mutation("memberUpdate", "member { id phone }"),
+        mutation("memberUpdate", "member { id phone }"),
         lambda club: {"memberId": gid("Member", club.member.id), "phone": "+41445551234"},
-        lambda club: {"member": {**_member_ref(club), "phone": "+41445551234"}},
+        lambda club: {"member": {**member_ref(club), "phone": "+41445551234"}},
         {"member": None},
         _phone,
         before="+41791234567",
@@ -395,11 +222,11 @@ WRITE_OPERATIONS = {
         not_found=MEMBER_NOT_FOUND,
     ),
     "memberPreferenceAdd": Write(
-        _mutation("memberPreferenceAdd", "preference { category value isPrivate } member { id }"),
+        mutation("memberPreferenceAdd", "preference { category value isPrivate } member { id }"),
         lambda club: {"memberId": gid("Member", club.member.id), "category": "DRINK", "value": "Oolong tea"},
         lambda club: {
             "preference": {"category": "DRINK", "value": "Oolong tea", "isPrivate": False},
-            "member": _member_ref(club),
+            "member": member_ref(club),
         },
         {"preference": None, "member": None},
         _preference_values,
@@ -408,9 +235,9 @@ WRITE_OPERATIONS = {
         not_found=MEMBER_NOT_FOUND,
     ),
     "memberPreferenceRemove": Write(
-        _mutation("memberPreferenceRemove", "removedPreferenceId member { id }"),
+        mutation("memberPreferenceRemove", "removedPreferenceId member { id }"),
         lambda club: {"preferenceId": gid("MemberPreference", club.preference.id)},
-        lambda club: {"removedPreferenceId": gid("MemberPreference", club.preference.id), "member": _member_ref(club)},
+        lambda club: {"removedPreferenceId": gid("MemberPreference", club.preference.id), "member": member_ref(club)},
         {"removedPreferenceId": None, "member": None},
         _preference_values,
         before=["Window seat"],
@@ -418,7 +245,7 @@ WRITE_OPERATIONS = {
         not_found={"field": "preferenceId", "code": "NOT_FOUND", "message": "Preference not found"},
     ),
     "memberImportantDateAdd": Write(
-        _mutation("memberImportantDateAdd", "importantDate { kind label date } member { id }"),
+        mutation("memberImportantDateAdd", "importantDate { kind label date } member { id }"),
         lambda club: {
             "memberId": gid("Member", club.member.id),
             "kind": "ANNIVERSARY",
@@ -427,7 +254,7 @@ WRITE_OPERATIONS = {
         },
         lambda club: {
             "importantDate": {"kind": "ANNIVERSARY", "label": "Wedding", "date": "2010-06-12"},
-            "member": _member_ref(club),
+            "member": member_ref(club),
         },
         {"importantDate": None, "member": None},
         _important_date_labels,
@@ -436,11 +263,11 @@ WRITE_OPERATIONS = {
         not_found=MEMBER_NOT_FOUND,
     ),
     "memberImportantDateRemove": Write(
-        _mutation("memberImportantDateRemove", "removedImportantDateId member { id }"),
+        mutation("memberImportantDateRemove", "removedImportantDateId member { id }"),
         lambda club: {"importantDateId": gid("ImportantDate", club.important_date.id)},
         lambda club: {
             "removedImportantDateId": gid("ImportantDate", club.important_date.id),
-            "member": _member_ref(club),
+            "member": member_ref(club),
         },
         {"removedImportantDateId": None, "member": None},
         _important_date_labels,
@@ -449,9 +276,9 @@ WRITE_OPERATIONS = {
         not_found={"field": "importantDateId", "code": "NOT_FOUND", "message": "Important date not found"},
     ),
     "memberConsentSet": Write(
-        _mutation("memberConsentSet", "consent { purpose granted } member { id }"),
+        mutation("memberConsentSet", "consent { purpose granted } member { id }"),
         lambda club: {"memberId": gid("Member", club.member.id), "purpose": "MARKETING", "granted": True},
-        lambda club: {"consent": {"purpose": "MARKETING", "granted": True}, "member": _member_ref(club)},
+        lambda club: {"consent": {"purpose": "MARKETING", "granted": True}, "member": member_ref(club)},
         {"consent": None, "member": None},
         _consents,
         before=[],
@@ -459,35 +286,35 @@ WRITE_OPERATIONS = {
         not_found=MEMBER_NOT_FOUND,
     ),
     "memberAssignAccountManager": Write(
-        _mutation("memberAssignAccountManager", "member { id accountManager { name } }"),
+        mutation("memberAssignAccountManager", "member { id accountManager { name } }"),
         lambda club: {
             "memberId": gid("Member", club.member.id),
             "accountManagerId": gid("Staff", club.staff[OTHER_MANAGER].id),
         },
-        lambda club: {"member": {**_member_ref(club), "accountManager": {"name": "Oscar Other-Manager"}}},
+        lambda club: {"member": {**member_ref(club), "accountManager": {"name": "Oscar Other-Manager"}}},
         {"member": None},
         _account_manager_name,
         before=["Olivia Own-Manager"],
         after=["Oscar Other-Manager"],
     ),
     "memberSetTier": Write(
-        _mutation("memberSetTier", "member { id tier { name } }"),
+        mutation("memberSetTier", "member { id tier { name } }"),
         lambda club: {
             "memberId": gid("Member", club.member.id),
             "tierId": gid("Tier", club.tiers["Gold"].id),
             "reason": "Patron of the spring gala",
         },
-        lambda club: {"member": {**_member_ref(club), "tier": {"name": "Gold"}}},
+        lambda club: {"member": {**member_ref(club), "tier": {"name": "Gold"}}},
         {"member": None},
         _tier_and_history,
         before=("Silver", []),
         after=("Gold", [("manual", "Patron of the spring gala")]),
     ),
     "benefitUse": Write(
-        _mutation("benefitUse", "member { id } memberBenefit { benefit { code } used remaining }"),
+        mutation("benefitUse", "member { id } memberBenefit { benefit { code } used remaining }"),
         lambda club: {"memberId": gid("Member", club.member.id), "benefitCode": "welcome_drink", "note": "At the bar"},
         lambda club: {
-            "member": _member_ref(club),
+            "member": member_ref(club),
             "memberBenefit": {"benefit": {"code": "welcome_drink"}, "used": 1, "remaining": 1},
         },
         {"member": None, "memberBenefit": None},
@@ -496,7 +323,7 @@ WRITE_OPERATIONS = {
         after=[("welcome_drink", 1, "At the bar")],
     ),
     "purchaseRecord": Write(
-        _mutation("purchaseRecord", "purchase { amount pointsEarned } entries { amount }"),
+        mutation("purchaseRecord", "purchase { amount pointsEarned } entries { amount }"),
         lambda club: {
             "memberId": gid("Member", club.member.id),
             "amount": "50.00",
@@ -512,7 +339,7 @@ WRITE_OPERATIONS = {
         after=(150, 0),
     ),
     "purchaseRefund": Write(
-        _mutation("purchaseRefund", "purchase { refundedAmount } pointsReversed"),
+        mutation("purchaseRefund", "purchase { refundedAmount } pointsReversed"),
         lambda club: {"purchaseId": gid("Purchase", club.purchase.id), "idempotencyKey": "matrix"},
         lambda club: {"purchase": {"refundedAmount": "100.00"}, "pointsReversed": 100},
         {"purchase": None, "pointsReversed": None},
@@ -521,28 +348,28 @@ WRITE_OPERATIONS = {
         after=(0, 0),
     ),
     "pointsAdjust": Write(
-        _mutation("pointsAdjust", "member { id pointsBalance }"),
+        mutation("pointsAdjust", "member { id pointsBalance }"),
         lambda club: {
             "memberId": gid("Member", club.member.id),
             "points": 25,
             "reason": "Goodwill",
             "idempotencyKey": "matrix",
         },
-        lambda club: {"member": {**_member_ref(club), "pointsBalance": 125}},
+        lambda club: {"member": {**member_ref(club), "pointsBalance": 125}},
         {"member": None},
         _balances,
         before=(100, 0),
         after=(125, 0),
     ),
     "pointsTransfer": Write(
-        _mutation("pointsTransfer", "member { id pointsBalance } entry { amount }"),
+        mutation("pointsTransfer", "member { id pointsBalance } entry { amount }"),
         lambda club: {
             "fromMemberId": gid("Member", club.member.id),
             "toMemberId": gid("Member", club.other_member.id),
             "points": 30,
             "idempotencyKey": "matrix",
         },
-        lambda club: {"member": {**_member_ref(club), "pointsBalance": 70}, "entry": {"amount": -30}},
+        lambda club: {"member": {**member_ref(club), "pointsBalance": 70}, "entry": {"amount": -30}},
         {"member": None, "entry": None},
         _balances,
         before=(100, 0),
@@ -554,33 +381,31 @@ WRITE_OPERATIONS = {
 
 @pytest.mark.parametrize(("operation", "caller", "outcome"), cases(WRITES))
 async def test_write(client, operation, caller, outcome):
-    # given
-    club = await make_club()
-    write = WRITE_OPERATIONS[operation]
-    # when
-    result = await gql(client, write.document, {"input": write.input(club)}, token=club.token(caller))
-    # then
-    if outcome == OK:
-        assert result == {"data": {operation: {**write.done(club), "errors": []}}}
-    elif outcome == NOT_FOUND:
-        assert result == {"data": {operation: {**write.undone, "errors": [write.not_found]}}}
-    else:
-        assert result == refused(operation, *REFUSALS[outcome])
-    assert await write.observe(club) == (write.after if outcome == OK else write.before)
+    await check_write(client, await make_club(), WRITE_OPERATIONS[operation], operation, caller, outcome)
+
+
+def _matrix_modules() -> list:
+    names = [info.name for info in pkgutil.iter_modules(tests.__path__) if info.name.startswith("test_auth_matrix")]
+    return [importlib.import_module(f"tests.{name}") for name in sorted(names)]
 
 
 def test_the_tables_cover_every_operation_and_node_type_that_is_not_public():
     # given
-    public_fields = {"login", "tiers", "tier"}
-    public_node_types = {"Tier", "Benefit"}
+    modules = _matrix_modules()
+    public_fields = {"login", "tiers", "tier"} | {field for module in modules for field in getattr(module, "PUBLIC_FIELDS", ())}
+    public_node_types = {"Tier", "Benefit"} | {
+        type_name for module in modules for type_name in getattr(module, "PUBLIC_NODE_TYPES", ())
+    }
+    operations = [operation for module in modules for operation in [*module.READS, *module.WRITES]]
     # when
     schema = build_schema()._schema
     fields = set(schema.query_type.fields) | set(schema.mutation_type.fields)
     node_types = {type_.name for type_ in schema.get_possible_types(schema.get_type("Node"))}
     # then
-    assert {operation.split()[0] for operation in [*READS, *WRITES]} == fields - public_fields
+    assert len(operations) == len(set(operations)), "an operation is in two tables"
+    assert {operation.split()[0] for operation in operations} == fields - public_fields
     for field in ("node", "nodes"):
-        covered = {operation.split()[1] for operation in READS if operation.split()[0] == field}
+        covered = {operation.split()[1] for operation in operations if operation.split()[0] == field}
         assert covered == node_types - public_node_types
 
 

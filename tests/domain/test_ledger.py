@@ -106,6 +106,33 @@ async def test_a_captured_hold_is_redeemed_once():
     assert await ledger.check_invariants() == []
 
 
+async def test_a_refunded_redemption_goes_back_to_its_lots_once_and_clears_debt_first():
+    # given
+    member = await make_member()
+    [early] = await earn(member, 50, days=100)
+    [late] = await earn(member, 100, days=300)
+    spent = await ledger.debit(member_id=member.id, points=120, kind=EntryKind.REDEEM, fields=SPEND, now=T0)
+    await ledger.debit(
+        member_id=member.id, points=40, kind=EntryKind.REVERSE, fields=EARN, now=T0, shortfall_to_debt=True
+    )
+    # when
+    refunded = await ledger.refund(entry_id=spent.id, reason="event cancelled", now=T0)
+    # then
+    assert (refunded.kind, refunded.amount, refunded.reverses_id, refunded.source) == (
+        EntryKind.REVERSE, 120, spent.id, EntrySource.REDEMPTION
+    )
+    member_row = await models.Member.get(id=member.id)
+    # 150 earned, 120 spent, 30 taken back with 10 more owed: the 120 refunded pay the 10 first
+    assert (member_row.points_balance, member_row.points_debt) == (110, 0)
+    expiries = sorted(await models.PointsLot.filter(member_id=member.id).values_list("expires_at", "remaining"))
+    assert [remaining for _, remaining in expiries] == [40, 70]  # the debt is paid from the earliest lot
+    with pytest.raises(DomainError):
+        await ledger.refund(entry_id=spent.id, reason="again", now=T0)
+    with pytest.raises(DomainError):
+        await ledger.refund(entry_id=early.id, reason="not a redemption", now=T0)
+    assert await ledger.check_invariants() == []
+
+
 async def test_expiry_takes_what_is_left_of_due_lots_only():
     # given
     member = await make_member()
