@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from enum import StrEnum
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -92,3 +93,37 @@ async def fetch_dicts(sql: str, params: list[Any]) -> list[dict[str, Any]]:
     if connection.capabilities.dialect == "sqlite":
         sql = sql.replace("$", "?")  # SQLite numbers its parameters ?1, ?2...
     return await connection.execute_query_dict(sql, params)
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+_PERIOD_START = {
+    "sqlite": {
+        Period.DAY: "date({})",
+        Period.WEEK: "date({}, '-6 days', 'weekday 1')",  # the Monday on or before
+        Period.MONTH: "strftime('%Y-%m-01', {})",
+        Period.YEAR: "strftime('%Y-01-01', {})",
+    },
+    "postgres": {
+        period: f"to_char(date_trunc('{period.value}', {{}} AT TIME ZONE 'UTC'), 'YYYY-MM-DD')" for period in Period
+    },
+}
+
+
+def period_start_sql(column: str, period: Period) -> str:
+    """SQL for the first day (UTC, as 'YYYY-MM-DD' text) of the period a timestamp column falls in.
+
+    For GROUP BY in `fetch_dicts` queries: the same text on both databases, weeks starting on Monday.
+    """
+    dialect = connections.get("default").capabilities.dialect
+    return _PERIOD_START[dialect][period].format(column)
+
+
+def dialect() -> str:
+    """"sqlite" or "postgres": for the few SQL expressions the two spell differently."""
+    return connections.get("default").capabilities.dialect
