@@ -1,7 +1,9 @@
-"""Maintenance jobs the app runs in the background: points expiry, birthday bonuses, old idempotency keys.
+"""Maintenance jobs the app runs in the background: points expiry, birthday bonuses, old idempotency
+keys, ticket SLA breaches, surveys after events, member grading, birthday greetings, closing waitlists.
 
 Every replica runs them: each job is safe to run concurrently and as often as wanted (expiry locks
-one member at a time, a birthday bonus is awarded once a year, purging forgets old keys only).
+one member at a time, a bonus, a survey or a task is given once per occasion, breaches and grades
+are set by conditional updates, purging forgets old keys only).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from domain import idempotency, ledger, points, rules
+from domain import care, events, idempotency, ledger, lifecycle, points, rules, surveys, tickets
 
 logger = logging.getLogger("clubgraph.jobs")
 
@@ -25,6 +27,11 @@ async def run_jobs_once(*, now: datetime | None = None) -> dict[str, int]:
         "idempotency_keys_purged": lambda: idempotency.purge_expired(
             retention_days=rules.RULES.idempotency_retention_days, now=now
         ),
+        "tickets_breached": lambda: tickets.flag_breaches(now=now),
+        "event_surveys_sent": lambda: surveys.send_due_surveys(now=now),
+        "members_graded": lambda: lifecycle.recompute_all(now=now),
+        "birthday_greetings_raised": lambda: care.raise_birthday_greetings(today=now.date(), now=now),
+        "event_waitlists_closed": lambda: events.close_waitlists(now=now),
     }
     done: dict[str, int] = {}
     for name, job in jobs.items():

@@ -1,4 +1,4 @@
-"""Run the benchmark: `python -m bench [--seconds 10] [--connections 16] [--members 10000]`.
+"""Run the benchmark: `python -m bench [--seconds 10] [--connections 16] [--members 10000] [--earnings N]`.
 
 Every figure is also printed as a ratio to the plain Strawberry `{ hello }` app measured in
 the same run, since absolute numbers vary by up to 1.4x between runs on the same machine.
@@ -12,11 +12,13 @@ import json
 import logging
 import os
 import tempfile
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import httpx
 import orjson
 
+from bench.history import add_points_history
 from bench.load import LoadResult, post_request, run_load
 from bench.servers import HOST, free_port, stop, uvicorn, wait_for
 from bench.transfers import run_in_subprocess, seed
@@ -31,6 +33,13 @@ PAGE_QUERY = """query Page($first: Int!) { members(first: $first) { edges { node
 } } } }"""
 ME_QUERY = "{ me { ... on Member { id name email tier { name rank benefits { name code quota value } } } } }"
 LOGIN = "mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }"
+CARE_CALENDAR_QUERY = """query Care($days: Int!, $first: Int!) { careCalendar(days: $days, first: $first) {
+  edges { node { date daysAway kind label member { id name } } } } }"""
+CARE_CALENDAR = {"days": 30, "first": 50}
+POINTS_FLOW_QUERY = """query Flow($from: DateTime!, $to: DateTime!) { analytics {
+  pointsFlow(from: $from, to: $to, period: MONTH) { periodStart issued redeemed expired } } }"""
+MANAGER = ("manager@clubgraph.example", "manager-demo")
+ACCOUNT_MANAGER = ("am@clubgraph.example", "am-demo")  # a third of the members with a manager are hers
 
 
 def _login(port: int, email: str, password: str) -> str:
@@ -53,8 +62,11 @@ def _measure(label: str, port: int, query: str, args: argparse.Namespace, *, var
     return asyncio.run(run_load(HOST, port, request, connections=args.connections, seconds=args.seconds, warmup=2))
 
 
-async def _count_statements(database_url: str) -> tuple[int, int]:
-    """SQL statements per page query for 50 members and for 1, counted in-process from Tortoise's log."""
+async def _count_statements(database_url: str, requests: dict[str, tuple[str, str, str, dict]]) -> dict[str, int]:
+    """SQL statements per request, counted in-process from Tortoise's log: {label: count}.
+
+    `requests` maps a label to (login email, password, query, variables).
+    """
     from api.app import create_app
     from api.settings import Settings
     from domain.db import StatementCounter, close_database, open_database
@@ -63,21 +75,28 @@ async def _count_statements(database_url: str) -> tuple[int, int]:
     try:
         app = create_app(Settings(env="production", database_url=database_url, secret_key=SECRET))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
-            login = {"query": LOGIN, "variables": {"input": {"email": "manager@clubgraph.example", "password": "manager-demo"}}}
-            token = (await client.post("/graphql", json=login)).json()["data"]["login"]["token"]
-            counts = []
-            for first in (50, 1):
+            counts = {}
+            for label, (email, password, query, variables) in requests.items():
+                login = {"query": LOGIN, "variables": {"input": {"email": email, "password": password}}}
+                token = (await client.post("/graphql", json=login)).json()["data"]["login"]["token"]
                 with StatementCounter() as counter:
                     response = await client.post(
                         "/graphql",
-                        json={"query": PAGE_QUERY, "variables": {"first": first}},
+                        json={"query": query, "variables": variables},
                         headers={"authorization": f"Bearer {token}"},
                     )
                 assert not response.json().get("errors"), response.text
-                counts.append(counter.count)
-            return counts[0], counts[1]
+                counts[label] = counter.count
+            return counts
     finally:
         await close_database()
+
+
+def _twelve_months(now: datetime) -> dict[str, str]:
+    """The last 12 calendar months, the current one included: from its first day to the next month's."""
+    end = date(now.year + now.month // 12, now.month % 12 + 1, 1)
+    start = date(end.year - 1, end.month, 1)
+    return {"from": f"{start.isoformat()}T00:00:00Z", "to": f"{end.isoformat()}T00:00:00Z"}
 
 
 def main() -> None:
@@ -87,6 +106,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16, help="concurrent keep-alive connections (default 16)")
     parser.add_argument("--members", type=int, default=10_000, help="members in the generated database (default 10000)")
     parser.add_argument("--no-postgres", dest="postgres", action="store_false", help="skip the PostgreSQL transfer run")
+    parser.add_argument(
+        "--earnings",
+        type=int,
+        default=None,
+        help="points earnings over the last year, for the points flow (default: members / 2)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="clubgraph-bench-") as folder:
@@ -95,7 +120,24 @@ def main() -> None:
         env["CLUBGRAPH_LOG_LEVEL"] = "warning"
         print(f"Generating a database of {args.members} members ...", flush=True)
         seed(database_url, env, args.members)
-        page_sql, page_sql_1 = asyncio.run(_count_statements(database_url))
+        earnings = args.members // 2 if args.earnings is None else args.earnings
+        print(f"Adding a year of points history ({earnings} earnings and a redemption for every fifth) ...", flush=True)
+        history = asyncio.run(add_points_history(database_url, earnings=earnings, now=datetime.now(timezone.utc)))
+        flow = _twelve_months(datetime.now(timezone.utc))
+        statements = asyncio.run(
+            _count_statements(
+                database_url,
+                {
+                    "page_50": (*MANAGER, PAGE_QUERY, {"first": 50}),
+                    "page_1": (*MANAGER, PAGE_QUERY, {"first": 1}),
+                    "care_calendar": (*MANAGER, CARE_CALENDAR_QUERY, CARE_CALENDAR),
+                    "care_calendar_1": (*MANAGER, CARE_CALENDAR_QUERY, {**CARE_CALENDAR, "first": 1}),
+                    "care_calendar_am": (*ACCOUNT_MANAGER, CARE_CALENDAR_QUERY, CARE_CALENDAR),
+                    "analytics_points_flow": (*MANAGER, POINTS_FLOW_QUERY, flow),
+                },
+            )
+        )
+        page_sql, page_sql_1 = statements["page_50"], statements["page_1"]
 
         results: dict[str, LoadResult] = {}
         port = free_port()
@@ -117,6 +159,18 @@ def main() -> None:
             results["typename"] = _measure("(b) { __typename }", port, "{ __typename }", args)
             results["page"] = _measure("(c) 50-member page", port, PAGE_QUERY, args, variables={"first": 50}, token=manager)
             results["me"] = _measure("(d) me with tier and benefits", port, ME_QUERY, args, token=member)
+            account_manager = _login(port, *ACCOUNT_MANAGER)
+            results["care_calendar"] = _measure(
+                "(e) care calendar, 30 days, 50 entries, club manager",
+                port, CARE_CALENDAR_QUERY, args, variables=CARE_CALENDAR, token=manager,
+            )
+            results["care_calendar_am"] = _measure(
+                "(f) care calendar, 30 days, 50 entries, account manager",
+                port, CARE_CALENDAR_QUERY, args, variables=CARE_CALENDAR, token=account_manager,
+            )
+            results["analytics_points_flow"] = _measure(
+                "(g) analytics points flow, 12 months", port, POINTS_FLOW_QUERY, args, variables=flow, token=manager
+            )
         finally:
             stop(server)
 
@@ -147,6 +201,11 @@ def main() -> None:
             f"{result.percentile(50):>9.2f}{result.percentile(99):>9.2f}{result.errors:>8}"
         )
     print(f"SQL statements per page query: {page_sql} for 50 members, {page_sql_1} for 1 member")
+    print(
+        f"SQL statements per care calendar: {statements['care_calendar']} for 50 entries, "
+        f"{statements['care_calendar_1']} for 1 (club manager), {statements['care_calendar_am']} (account manager); "
+        f"per 12-month points flow: {statements['analytics_points_flow']} over {history} entries added to the ledger"
+    )
     figures: dict[str, float | int] = {}
     for key, result in results.items():
         figures[f"{key}_rps"] = round(result.rps, 1)
@@ -155,6 +214,13 @@ def main() -> None:
         if key != "plain_strawberry":
             figures[f"{key}_ratio"] = round(result.rps / baseline, 3)
     figures.update(page_sql_statements=page_sql, page_sql_statements_1=page_sql_1)
+    figures.update(
+        care_calendar_sql_statements=statements["care_calendar"],
+        care_calendar_sql_statements_1=statements["care_calendar_1"],
+        care_calendar_am_sql_statements=statements["care_calendar_am"],
+        analytics_points_flow_sql_statements=statements["analytics_points_flow"],
+        ledger_history_entries=history,
+    )
     for key, outcome in transfers.items():
         print(
             f"transfers {key}: {outcome['tps']:.1f}/s, p50 {outcome['p50_ms']:.2f} ms, p99 {outcome['p99_ms']:.2f} ms, "

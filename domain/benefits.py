@@ -50,6 +50,7 @@ class BenefitStatus:
     remaining: int | None  # None when unlimited
     period_start: date
     period_end: date  # the last day of the period
+    use_id: int | None = None  # the use just recorded, when this status is the answer to one
 
 
 def _statuses(
@@ -117,6 +118,25 @@ async def use_benefit(
     member = await member_for_write(
         viewer=viewer, member_id=member_id, permission=Permission.BENEFIT_USE, allow_self=False
     )
+    return await consume_benefit(
+        member=member, benefit_code=benefit_code, quantity=quantity, note=note, recorded_by_id=viewer.id, now=now
+    )
+
+
+async def consume_benefit(
+    *,
+    member: models.Member,
+    benefit_code: str,
+    quantity: int,
+    note: str,
+    recorded_by_id: int | None,
+    now: datetime,
+) -> BenefitStatus:
+    """Count `quantity` uses of a benefit of the member's tier against its quota, checks already made.
+
+    For the club's own actions too (an event registration takes a guest pass per guest): raises
+    BENEFIT_NOT_IN_TIER or QUOTA_EXCEEDED, recording nothing. `status.use_id` names the use recorded.
+    """
     benefit = await models.Benefit.get_or_none(tier_id=member.tier_id, code=benefit_code)
     if benefit is None:
         tier = await models.Tier.get(id=member.tier_id)
@@ -135,15 +155,30 @@ async def use_benefit(
             taken = await counter.filter(used__lte=benefit.quota - quantity).update(used=F("used") + quantity)
         if taken != 1:
             raise _quota_exceeded(benefit, (await counter.get()).used)
-        await models.BenefitUse.create(
+        use = await models.BenefitUse.create(
             member_id=member.id,
             benefit_id=benefit.id,
             benefit_code=benefit.code,
             period_start=start,
             quantity=quantity,
             note=note,
-            recorded_by_id=viewer.id,
+            recorded_by_id=recorded_by_id,
             used_at=now,
         )
         used = (await counter.get()).used
-    return BenefitStatus(benefit, used, None if benefit.quota is None else benefit.quota - used, start, end)
+    return BenefitStatus(benefit, used, None if benefit.quota is None else benefit.quota - used, start, end, use.id)
+
+
+async def return_benefit_use(*, use_id: int) -> None:
+    """Give a recorded use back to the quota of the period it was counted in, e.g. when an event is cancelled.
+
+    The use is deleted: the counter is what quotas are checked against, and a use given back never happened.
+    """
+    async with in_transaction():
+        use = await models.BenefitUse.get_or_none(id=use_id)
+        if use is None:
+            return
+        await models.BenefitUsage.filter(
+            member_id=use.member_id, benefit_code=use.benefit_code, period_start=use.period_start, used__gte=use.quantity
+        ).update(used=F("used") - use.quantity)
+        await use.delete()

@@ -15,7 +15,7 @@ from tortoise.transactions import in_transaction
 from domain import models
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
-from domain.policy import Permission, may_read_member, may_write_member, require_permission
+from domain.policy import OWN_MEMBERS_ONLY, Permission, may_read_member, may_write_member, require_permission
 from domain.tier_engine import review_date
 from domain.validation import clean_birthday, clean_email, clean_phone, clean_text
 from domain.viewer import Viewer
@@ -53,8 +53,15 @@ def member_query(
     tier_id: int | None = None,
     account_manager_id: int | None = None,
     status: models.MemberStatus | None = None,
+    segment: models.Segment | None = None,
+    lifecycle_stage: models.LifecycleStage | None = None,
+    churn_risk: models.ChurnRisk | None = None,
 ) -> QuerySet[models.Member]:
-    """Members the viewer may list, filtered; staff only."""
+    """Members the viewer may list, filtered; staff only.
+
+    The care grading (segment, lifecycle stage, churn risk) is CARE_READ's, and an account manager's
+    for their own members only: filtering on it narrows the list to those.
+    """
     require_permission(viewer, Permission.MEMBER_READ)
     query = models.Member.all()
     if search and search.strip():
@@ -66,6 +73,13 @@ def member_query(
         query = query.filter(account_manager_id=account_manager_id)
     if status is not None:
         query = query.filter(status=status)
+    grading = {"segment": segment, "lifecycle_stage": lifecycle_stage, "churn_risk": churn_risk}
+    if any(value is not None for value in grading.values()):
+        # Otherwise the filter would reveal the grading of members whose grading the caller may not see.
+        require_permission(viewer, Permission.CARE_READ)
+        if viewer.role in OWN_MEMBERS_ONLY:
+            query = query.filter(account_manager_id=viewer.id)
+        query = query.filter(**{name: value for name, value in grading.items() if value is not None})
     return query
 
 

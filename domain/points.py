@@ -21,7 +21,7 @@ from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain import idempotency, ledger, models, rules, tiers
+from domain import idempotency, ledger, lifecycle, models, rules, tiers
 from domain.db import fetch_dicts
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.ledger import EntryFields
@@ -128,6 +128,7 @@ async def record_purchase(
     )
     # After the commit, and on replays too: a crash between the two is mended by the client's retry.
     await tiers.evaluate_upgrade(member_id=member_id, now=now)
+    await lifecycle.note_activity(member_id=member_id, at=now)
     return result
 
 
@@ -263,12 +264,15 @@ async def refund_purchase(
     if amount is not None:
         amount = _money(amount, field="amount", label="The amount")
     now = now or ledger.utcnow()
-    return await idempotency.run_once(
+    result = await idempotency.run_once(
         scope=idempotency.scope_of(viewer, "purchase_refund"),
         key=idempotency_key,
         arguments={"purchase_id": purchase_id, "amount": amount},
         action=lambda: _refund(purchase, amount, staff_id=viewer.id, now=now),
     )
+    # After the commit: the refund lowers the spend, and a whole one takes the day's visit away.
+    await lifecycle.note_activity(member_id=purchase.member_id, at=now)
+    return result
 
 
 async def _refund(purchase: models.Purchase, amount: Decimal | None, *, staff_id: int | None, now: datetime) -> Result:

@@ -1,4 +1,5 @@
-"""Deterministic demo data: tiers, benefits, staff, the demo member, a crowd of invented members, and points."""
+"""Deterministic demo data: tiers, benefits, staff, the demo member, a crowd of invented members, points, and
+the events, feedback and care seeded by `seed_events`, `seed_feedback` and `seed_care`."""
 
 from __future__ import annotations
 
@@ -270,7 +271,20 @@ async def seed_demo(*, members: int = 240, progress: Callable[[str], None] | Non
             await model.bulk_create(rows, batch_size=BATCH_SIZE)
             report(f"{label}: {len(rows)}")
     await seed_demo_points(progress=report)
+    await _seed_demo_crm(progress=report)
     return True
+
+
+async def _seed_demo_crm(*, progress: Callable[[str], None]) -> None:
+    """Events, then feedback about them, then care, whose grading sees every visit and purchase before it."""
+    # Imported here: they import the points and members modules, which are not needed at start-up.
+    from domain.seed_care import seed_demo_care
+    from domain.seed_events import seed_demo_events
+    from domain.seed_feedback import seed_demo_feedback
+
+    await seed_demo_events(progress=progress)
+    await seed_demo_feedback(progress=progress)
+    await seed_demo_care(progress=progress)
 
 
 

@@ -8,6 +8,14 @@ from strawberry.dataloader import DataLoader
 
 from domain import models
 from loaders.batch import load_by_id, load_children
+from loaders.care import load_interaction_pages
+from loaders.events import (
+    load_active_registration_by_event_and_member_id,
+    load_average_rating_by_event_id,
+    load_waitlist_count_by_event_id,
+    load_waitlist_position_by_registration_id,
+)
+from loaders.feedback import load_response_pages
 from loaders.points import load_balances_at, load_expiring_soon
 from loaders.tiers import load_benefits_by_member_and_tier_id, load_tier_progress_by_member_id
 
@@ -16,13 +24,21 @@ class Loaders:
     """Named `<entity>_by_<key>`; rows are ORM objects, the schema layer shapes them."""
 
     __slots__ = (
+        "active_registration_by_event_and_member_id",
+        "average_rating_by_event_id",
         "balance_at_by_member_and_moment",
         "benefits_by_member_and_tier_id",
         "benefits_by_tier_id",
         "consents_by_member_id",
+        "event_by_id",
+        "event_feedback_by_id",
+        "event_feedback_by_registration_id",
+        "event_registration_by_id",
         "expiring_soon_by_member_and_days",
         "important_date_by_id",
         "important_dates_by_member_id",
+        "interaction_by_id",
+        "interaction_page_by_member_and_size",
         "ledger_entry_by_id",
         "lot_by_id",
         "lot_consumptions_by_entry_id",
@@ -32,9 +48,21 @@ class Loaders:
         "preferences_by_member_id",
         "purchase_by_id",
         "staff_by_id",
+        "survey_answers_by_instance_id",
+        "survey_by_id",
+        "survey_instance_by_id",
+        "survey_question_by_id",
+        "survey_questions_by_survey_id",
+        "task_by_id",
+        "ticket_by_id",
+        "ticket_response_by_id",
+        "ticket_response_page_by_ticket_and_cursor",
+        "ticket_status_changes_by_ticket_id",
         "tier_by_id",
         "tier_changes_by_member_id",
         "tier_progress_by_member_id",
+        "waitlist_count_by_event_id",
+        "waitlist_position_by_registration_id",
     )
 
     def __init__(self) -> None:
@@ -66,3 +94,34 @@ class Loaders:
         self.lot_consumptions_by_entry_id = DataLoader(partial(load_children, models.LotConsumption, "entry_id"))
         self.balance_at_by_member_and_moment = DataLoader(load_balances_at)
         self.expiring_soon_by_member_and_days = DataLoader(load_expiring_soon)
+        # Care
+        self.interaction_by_id = DataLoader(partial(load_by_id, models.Interaction))
+        self.interaction_page_by_member_and_size = DataLoader(load_interaction_pages)
+        self.task_by_id = DataLoader(partial(load_by_id, models.Task))
+        # Events
+        self.event_by_id = DataLoader(partial(load_by_id, models.Event))
+        self.event_registration_by_id = DataLoader(partial(load_by_id, models.EventRegistration))
+        self.event_feedback_by_id = DataLoader(partial(load_by_id, models.EventFeedback))
+        self.event_feedback_by_registration_id = DataLoader(
+            partial(load_children, models.EventFeedback, "registration_id")
+        )
+        self.waitlist_count_by_event_id = DataLoader(load_waitlist_count_by_event_id)
+        self.average_rating_by_event_id = DataLoader(load_average_rating_by_event_id)
+        self.active_registration_by_event_and_member_id = DataLoader(load_active_registration_by_event_and_member_id)
+        self.waitlist_position_by_registration_id = DataLoader(load_waitlist_position_by_registration_id)
+        # Feedback
+        self.ticket_by_id = DataLoader(partial(load_by_id, models.Ticket))
+        self.ticket_response_by_id = DataLoader(partial(load_by_id, models.TicketResponse))
+        self.ticket_response_page_by_ticket_and_cursor = DataLoader(load_response_pages)
+        self.ticket_status_changes_by_ticket_id = DataLoader(
+            partial(load_children, models.TicketStatusChange, "ticket_id")
+        )
+        self.survey_by_id = DataLoader(partial(load_by_id, models.Survey))
+        self.survey_question_by_id = DataLoader(partial(load_by_id, models.SurveyQuestion))
+        self.survey_questions_by_survey_id = DataLoader(
+            partial(load_children, models.SurveyQuestion, "survey_id", order_by=("position",))
+        )
+        self.survey_instance_by_id = DataLoader(partial(load_by_id, models.SurveyInstance))
+        self.survey_answers_by_instance_id = DataLoader(
+            partial(load_children, models.SurveyAnswer, "instance_id", order_by=("id",))
+        )

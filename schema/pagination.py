@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -46,7 +46,7 @@ def _int_key(value: str) -> int:
     return key
 
 
-def _after_key(after: str | None, parse_sort: Callable[[str], Any] | None) -> tuple[Any, int] | None:
+def after_key_of(after: str | None, parse_sort: Callable[[str], Any] | None) -> tuple[Any, int] | None:
     """The (sort value, key) of a cursor; the sort value is None when the list is ordered by its key alone."""
     if after is None:
         return None
@@ -71,7 +71,7 @@ def _sort_parser(query: QuerySet[Any], sort: str) -> Callable[[str], Any]:
     return _int_key
 
 
-def _cursor(row: Any, key: str, sort: str | None) -> str:
+def cursor_of(row: Any, key: str = "id", sort: str | None = None) -> str:
     value = str(getattr(row, key))
     if sort is not None:
         sort_value = getattr(row, sort)
@@ -101,7 +101,7 @@ async def paginate(
     that orders first, e.g. events by start time with their id to break ties.
     """
     first = check_page_size(first)
-    after_key = _after_key(after, _sort_parser(query, sort) if sort else None)
+    after_key = after_key_of(after, _sort_parser(query, sort) if sort else None)
     beyond = "lt" if descending else "gt"
     page_query = query
     if after_key is not None:
@@ -112,14 +112,29 @@ async def paginate(
         page_query = query.filter(condition)
     order = [column for column in (sort, key) if column is not None]
     rows = await page_query.order_by(*(f"-{column}" if descending else column for column in order)).limit(first + 1)
+    connection = page_of(
+        rows, first=first, has_previous=after_key is not None, node=node, cursor=lambda row: cursor_of(row, key, sort)
+    )
+    connection._count_query = query
+    return connection
+
+
+def page_of(
+    rows: Sequence[Any],
+    *,
+    first: int,
+    has_previous: bool,
+    node: Callable[[Any], NodeType],
+    cursor: Callable[[Any], str] = cursor_of,
+    connection: type[Connection[Any]] = Connection,
+) -> Connection[NodeType]:
+    """A connection from rows fetched some other way (a loader, raw SQL): `first` + 1 of them when there is a next page."""
     page = rows[:first]
-    edges = [relay.Edge(cursor=_cursor(row, key, sort), node=node(row)) for row in page]
+    edges = [relay.Edge(cursor=cursor(row), node=node(row)) for row in page]
     page_info = relay.PageInfo(
         has_next_page=len(rows) > first,
-        has_previous_page=after_key is not None,
+        has_previous_page=has_previous,
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
-    connection = Connection(page_info=page_info, edges=edges)
-    connection._count_query = query
-    return connection
+    return connection(page_info=page_info, edges=edges)

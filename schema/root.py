@@ -21,9 +21,16 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.auth.login import login
+from schema.analytics.queries import AnalyticsQuery
 from schema.auth.queries import AuthQuery
 from schema.benefits.mutations import BenefitMutation
+from schema.care.mutations import CareMutation
+from schema.care.queries import CareQuery
 from schema.errors import BadRequest, ClientErrors, log_errors
+from schema.events.mutations import EventMutation
+from schema.events.queries import EventQuery
+from schema.feedback.mutations import FeedbackMutation
+from schema.feedback.queries import FeedbackQuery
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
 from schema.points.mutations import PointsMutation
@@ -60,7 +67,7 @@ class AuthMutation:
     login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
 
 
-Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation))
 
 
 class Schema(strawberry.Schema):
@@ -80,7 +87,7 @@ def build_schema(*, production: bool = False) -> Schema:
     if production:
         extensions.append(DisableIntrospection())
     return Schema(
-        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery)),
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery)),
         mutation=Mutation,
         extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),

@@ -234,3 +234,163 @@ async def token_of(caller: models.StaffRole | str | None, member: models.Member)
     if caller == "other account manager":
         return staff_token(await make_staff(models.StaffRole.ACCOUNT_MANAGER))
     return staff_token(await make_staff(caller))
+
+
+# --- events -------------------------------------------------------------------------------------
+
+from datetime import timedelta  # noqa: E402  (here, with the events builders that need it)
+
+
+async def make_event(
+    *, starts_in: timedelta = timedelta(days=7), hours: int = 2, capacity: int = 20, price_points: int = 0, **fields: Any
+) -> models.Event:
+    """An event starting `starts_in` from now, refundable until 48 hours before it starts."""
+    now = datetime.now(timezone.utc)
+    starts_at = fields.pop("starts_at", now + starts_in)
+    values = {
+        "title": "Wine tasting",
+        "category": models.EventCategory.TASTING,
+        "venue": "The cellar",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=hours),
+        "capacity": capacity,
+        "price_points": price_points,
+        "cancellation_deadline": starts_at - timedelta(hours=48),
+    }
+    return await models.Event.create(**{**values, **fields})
+
+
+async def make_registration(
+    event: models.Event, member: models.Member, *, guests: int = 0, now: datetime | None = None
+) -> models.EventRegistration:
+    """The member registered themself through the events module: paid and seated, or waitlisted and held."""
+    from domain import events
+
+    n = next(_serial)
+    result = await events.register(
+        viewer=member_viewer(member.id),
+        event_id=event.id,
+        member_id=member.id,
+        guests=guests,
+        idempotency_key=f"registration-{n}",
+        now=now,
+    )
+    return await models.EventRegistration.get(id=result["registration_id"])
+
+
+# --- feedback -----------------------------------------------------------------------------------
+
+
+async def make_ticket(
+    member: models.Member,
+    *,
+    category: models.TicketCategory = models.TicketCategory.REQUEST,
+    severity: models.TicketSeverity = models.TicketSeverity.MEDIUM,
+    **fields: Any,
+) -> models.Ticket:
+    """A ticket written straight to the table, its SLA from its severity (no follow-up task, no history)."""
+    from domain import tickets
+
+    created_at = fields.pop("created_at", datetime.now(timezone.utc))
+    values = {
+        "subject": "The wine list",
+        "description": "",
+        "status": models.TicketStatus.OPEN,
+        "sla_due_at": tickets.sla_due_at(severity, created_at),
+    }
+    return await models.Ticket.create(
+        member_id=member.id, category=category, severity=severity, created_at=created_at, **{**values, **fields}
+    )
+
+
+SURVEY_QUESTIONS = (
+    (models.QuestionKind.NPS, "How likely are you to recommend the club to a friend?", True),
+    (models.QuestionKind.CSAT, "How satisfied were you?", True),
+    (models.QuestionKind.TEXT, "What could we do better?", False),
+)
+
+
+async def make_survey(
+    trigger: models.SurveyTrigger = models.SurveyTrigger.MANUAL,
+    *,
+    questions: tuple[tuple[models.QuestionKind, str, bool], ...] = SURVEY_QUESTIONS,
+    **fields: Any,
+) -> models.Survey:
+    """A survey of an NPS, a CSAT (both required) and an optional text question, unless told otherwise."""
+    survey = await models.Survey.create(title=fields.pop("title", f"{trigger.value} survey"), trigger=trigger, **fields)
+    for position, (kind, prompt, required) in enumerate(questions, start=1):
+        await models.SurveyQuestion.create(survey=survey, position=position, kind=kind, prompt=prompt, required=required)
+    return survey
+
+
+async def make_survey_instance(
+    survey: models.Survey, member: models.Member, *, sent_at: datetime | None = None, **fields: Any
+) -> models.SurveyInstance:
+    """The survey sent to the member now (or at `sent_at`), open for 14 days, with their account manager."""
+    sent_at = sent_at or datetime.now(timezone.utc)
+    n = next(_serial)
+    values = {
+        "source_key": f"test:{n}",
+        "expires_at": sent_at + timedelta(days=14),
+        "account_manager_id": member.account_manager_id,
+    }
+    return await models.SurveyInstance.create(
+        survey=survey, member_id=member.id, sent_at=sent_at, **{**values, **fields}
+    )
+
+
+async def make_attendance(event: models.Event, member: models.Member, *, checked_in_at: datetime | None) -> models.EventRegistration:
+    """A confirmed registration written straight to the table, checked in at the door or not."""
+    n = next(_serial)
+    return await models.EventRegistration.create(
+        event=event,
+        member_id=member.id,
+        status=models.RegistrationStatus.CONFIRMED,
+        check_in_code=f"code-{n}",
+        created_at=event.starts_at - timedelta(days=3),
+        confirmed_at=event.starts_at - timedelta(days=3),
+        checked_in_at=checked_in_at,
+    )
+
+
+# --- care ---------------------------------------------------------------------------------------
+
+
+async def make_interaction(
+    member: models.Member,
+    *,
+    kind: models.InteractionKind = models.InteractionKind.CALL,
+    at: datetime | None = None,
+    staff: models.Staff | None = None,
+    summary: str = "Checked in on them",
+) -> models.Interaction:
+    """An interaction written straight to the table (no grading, no survey)."""
+    return await models.Interaction.create(
+        member_id=member.id,
+        kind=kind,
+        summary=summary,
+        occurred_at=at or datetime.now(timezone.utc),
+        staff_id=staff.id if staff else None,
+    )
+
+
+async def make_task(
+    *,
+    title: str = "Call back",
+    due_at: datetime | None = None,
+    member: models.Member | None = None,
+    assignee: models.Staff | None = None,
+    kind: models.TaskKind = models.TaskKind.FOLLOW_UP,
+    **fields: Any,
+) -> models.Task:
+    """An open task written straight to the table, due in a day unless told otherwise."""
+    now = datetime.now(timezone.utc)
+    return await models.Task.create(
+        title=title,
+        kind=kind,
+        due_at=due_at or now + timedelta(days=1),
+        member_id=member.id if member else None,
+        assignee_id=assignee.id if assignee else None,
+        created_at=now,
+        **fields,
+    )

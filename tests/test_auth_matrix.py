@@ -18,9 +18,6 @@ import tests
 from domain import models
 from schema import build_schema
 from tests.auth_matrix import (
-    ADMINISTRATOR,
-    CLUB_MANAGER,
-    EVENT_MANAGER,
     FORBID,
     FRONT_DESK,
     MEMBER_NOT_FOUND,
@@ -31,7 +28,6 @@ from tests.auth_matrix import (
     OK,
     OTHER_MANAGER,
     OWN_MANAGER,
-    PARTNER_MANAGER,
     THE_MEMBER,
     UNAUTH,
     Club,

@@ -1,4 +1,4 @@
-"""The background jobs: one pass does expiry, birthday bonuses and key purging; a failure stops none of the others."""
+"""The background jobs: one pass does every job once; a failure stops none of the others."""
 
 from __future__ import annotations
 
@@ -10,16 +10,32 @@ import pytest
 
 from api.jobs import run_jobs_once, run_periodically
 from domain import ledger, models
-from tests.factories import make_earning, make_member, points_of
+from tests.factories import make_earning, make_member, make_staff, make_ticket, points_of
+
+# What a pass finds to do in `a_club_with_work_to_do`; every other job finds nothing.
+WORK = {
+    "points_expired": 40,
+    "birthday_bonuses": 1,
+    "idempotency_keys_purged": 1,
+    "tickets_breached": 1,
+    "event_surveys_sent": 0,
+    "members_graded": 3,
+    "birthday_greetings_raised": 1,
+    "event_waitlists_closed": 0,
+}
 
 
 async def a_club_with_work_to_do(now: datetime) -> tuple[models.Member, models.Member]:
-    """A member whose 40 points expired yesterday, one whose birthday is today, and a key used 8 days ago."""
+    """A member whose 40 points expired yesterday, one whose birthday is today, a key used 8 days ago,
+    a ticket past its SLA, and a member whose account manager should greet them in three days."""
     lapsed = await make_member(birthday=None)
     await make_earning(lapsed, 40, at=now - timedelta(days=731))
     celebrating = await make_member(birthday=now.date().replace(year=1980))
     record = await models.IdempotencyRecord.create(scope="staff:1:points_adjust", key="k", fingerprint="f", result={})
     await models.IdempotencyRecord.filter(id=record.id).update(created_at=now - timedelta(days=8))
+    await make_ticket(lapsed, created_at=now - timedelta(days=10))
+    manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
+    await make_member(birthday=(now + timedelta(days=3)).date().replace(year=1975), account_manager_id=manager.id)
     return lapsed, celebrating
 
 
@@ -31,8 +47,8 @@ async def test_one_pass_expires_points_awards_birthdays_and_forgets_old_keys():
     done = await run_jobs_once(now=now)
     again = await run_jobs_once(now=now)
     # then
-    assert done == {"points_expired": 40, "birthday_bonuses": 1, "idempotency_keys_purged": 1}
-    assert again == {"points_expired": 0, "birthday_bonuses": 0, "idempotency_keys_purged": 0}
+    assert done == WORK
+    assert again == {name: 0 for name in WORK} | {"members_graded": 3}  # grading is done afresh every pass
     assert (await points_of(lapsed), await points_of(celebrating)) == ((0, 0), (500, 0))
     assert await ledger.check_invariants() == []
 
@@ -50,7 +66,7 @@ async def test_a_failing_job_is_logged_and_the_others_still_run(monkeypatch, cap
     with caplog.at_level(logging.INFO, logger="clubgraph.jobs"):
         done = await run_jobs_once(now=now)
     # then
-    assert done == {"birthday_bonuses": 1, "idempotency_keys_purged": 1}
+    assert done == {name: count for name, count in WORK.items() if name != "points_expired"}
     failure = next(record for record in caplog.records if record.levelno == logging.ERROR)
     assert failure.getMessage() == "job points_expired failed; it runs again at the next interval"
     assert str(failure.exc_info[1]) == "disk full"

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from domain import members
 from schema.base import Info, node_pk_or_none
+from schema.care.types import ChurnRisk, LifecycleStage, Segment
 from schema.members.types import Member, MemberStatus
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, paginate
 
@@ -17,6 +18,9 @@ class MemberFilter:
     tier_id: relay.GlobalID | None = None
     account_manager_id: relay.GlobalID | None = None
     status: MemberStatus | None = None
+    segment: Segment | None = strawberry.field(default=None, description="Care grading: staff who handle care")
+    lifecycle_stage: LifecycleStage | None = strawberry.field(default=None, description="Care grading: staff who handle care")
+    churn_risk: ChurnRisk | None = strawberry.field(default=None, description="Care grading: staff who handle care")
 
 
 @strawberry.type
@@ -34,6 +38,9 @@ class MemberQuery:
             if filter.account_manager_id
             else None,
             status=filter.status,
+            segment=filter.segment,
+            lifecycle_stage=filter.lifecycle_stage,
+            churn_risk=filter.churn_risk,
         )
         return await paginate(query, first=first, after=after, node=Member.from_row)
 

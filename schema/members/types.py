@@ -11,6 +11,9 @@ from strawberry import relay
 from domain import models
 from domain.policy import may_read_member
 from schema.base import Info, pks
+from schema.care import member_fields as care_fields
+from schema.events import member_fields as event_fields
+from schema.feedback import member_fields as feedback_fields
 from schema.points import member_fields as points_fields
 from schema.staff.types import Staff
 from schema.tiers import member_fields as tier_fields
@@ -161,6 +164,37 @@ class Member(relay.Node):
     )
     points_expiring_soon = strawberry.field(
         resolver=points_fields.points_expiring_soon, description="Points that expire within `days`, per day."
+    )
+    event_registrations = strawberry.field(
+        resolver=event_fields.event_registrations, description="Event registrations, newest first."
+    )
+    tickets = strawberry.field(
+        resolver=feedback_fields.member_tickets,
+        description="The member's tickets, newest first; null unless yours or you handle their tickets.",
+    )
+    surveys = strawberry.field(
+        resolver=feedback_fields.member_surveys,
+        description="Surveys sent to the member, newest first (pending: still to answer); "
+        "null unless yours or you read feedback.",
+    )
+
+    lifecycle_stage = strawberry.field(
+        resolver=care_fields.lifecycle_stage, description="Care grading; null unless you handle the member's care."
+    )
+    churn_risk = strawberry.field(
+        resolver=care_fields.churn_risk, description="Care grading; null unless you handle the member's care."
+    )
+    segment = strawberry.field(
+        resolver=care_fields.segment, description="RFM value grade; null unless you handle the member's care."
+    )
+    rfm_score = strawberry.field(
+        resolver=care_fields.rfm_score, description="Recency, frequency and monetary scores 1 to 5, e.g. 545."
+    )
+    last_visit_at = strawberry.field(
+        resolver=care_fields.last_visit_at, description="The latest visit, purchase or event check-in."
+    )
+    interactions = strawberry.field(
+        resolver=care_fields.interactions, description="Visits, calls, messages and gifts, newest first."
     )
 
     @classmethod

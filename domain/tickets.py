@@ -1,0 +1,343 @@
+"""Tickets: complaints, requests and praise, worked through a small status workflow against an SLA.
+
+Who may do what:
+- members open tickets about themselves, read their own, answer on them, and close their own
+  ticket once the club has resolved it (confirming the resolution); they never see internal notes;
+- staff with TICKET_CREATE open tickets on a member's behalf;
+- staff with TICKET_MANAGE read, assign, answer and move tickets; an account manager only those
+  of the members assigned to them, and those assigned to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from domain import models, tasks
+from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
+from domain.ledger import utcnow
+from domain.members import member_for_write
+from domain.models import TaskKind, TicketCategory, TicketSeverity, TicketStatus
+from domain.policy import OWN_MEMBERS_ONLY, ROLE_PERMISSIONS, Permission, has_permission, require_permission
+from domain.validation import clean_text
+from domain.viewer import Viewer
+
+MAX_SUBJECT_LENGTH = 200
+MAX_DESCRIPTION_LENGTH = 5000
+MAX_BODY_LENGTH = 5000
+MAX_NOTE_LENGTH = 500
+SCOPE_MESSAGE = "Only the member's own account manager or the ticket's assignee may handle this ticket"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRules:
+    """How long the club takes to resolve a ticket, from its creation, by severity."""
+
+    sla: dict[TicketSeverity, timedelta]
+    # What a member's own ticket gets: members do not choose how urgent their ticket is.
+    member_severity: dict[TicketCategory, TicketSeverity]
+
+
+RULES = TicketRules(
+    sla={
+        TicketSeverity.CRITICAL: timedelta(hours=4),
+        TicketSeverity.HIGH: timedelta(hours=24),
+        TicketSeverity.MEDIUM: timedelta(hours=72),
+        TicketSeverity.LOW: timedelta(days=7),
+    },
+    member_severity={
+        TicketCategory.COMPLAINT: TicketSeverity.MEDIUM,
+        TicketCategory.REQUEST: TicketSeverity.MEDIUM,
+        TicketCategory.PRAISE: TicketSeverity.LOW,
+    },
+)
+
+# The workflow: each status and the statuses it may move to. Closed is final.
+TRANSITIONS: dict[TicketStatus, tuple[TicketStatus, ...]] = {
+    TicketStatus.OPEN: (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED),
+    TicketStatus.IN_PROGRESS: (TicketStatus.RESOLVED,),
+    TicketStatus.RESOLVED: (TicketStatus.CLOSED, TicketStatus.IN_PROGRESS),
+    TicketStatus.CLOSED: (),
+}
+# Still being worked on: the SLA clock runs.
+UNRESOLVED = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
+
+
+def sla_due_at(severity: TicketSeverity, created_at: datetime) -> datetime:
+    return created_at + RULES.sla[severity]
+
+
+def allowed_next(status: TicketStatus) -> tuple[TicketStatus, ...]:
+    return TRANSITIONS[status]
+
+
+def check_transition(current: TicketStatus, target: TicketStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(status.name for status in TRANSITIONS[current]) or "none, it is final"
+        raise DomainError(
+            "INVALID_TRANSITION",
+            f"A {current.name} ticket cannot move to {target.name}; allowed next: {allowed}",
+            field="status",
+        )
+
+
+# --- who sees what ------------------------------------------------------------------------
+
+
+def _manages_all(viewer: Viewer) -> bool:
+    return has_permission(viewer, Permission.TICKET_MANAGE) and viewer.role not in OWN_MEMBERS_ONLY
+
+
+def may_manage_ticket(viewer: Viewer, ticket: models.Ticket, *, account_manager_id: int | None) -> bool:
+    """Staff handling: TICKET_MANAGE, and for account managers their own members' tickets or those assigned to them."""
+    if not has_permission(viewer, Permission.TICKET_MANAGE):
+        return False
+    return _manages_all(viewer) or account_manager_id == viewer.id or ticket.assignee_id == viewer.id
+
+
+def may_see_ticket(viewer: Viewer, ticket: models.Ticket, *, account_manager_id: int | None) -> bool:
+    return viewer.is_member_self(ticket.member_id) or may_manage_ticket(
+        viewer, ticket, account_manager_id=account_manager_id
+    )
+
+
+def needs_account_manager(viewer: Viewer) -> bool:
+    """Whether deciding what this viewer sees of a ticket needs its member's account manager."""
+    return viewer.is_staff and viewer.role in OWN_MEMBERS_ONLY
+
+
+def may_list_member_tickets(viewer: Viewer, *, member_id: int, account_manager_id: int | None) -> bool:
+    """A member's tickets as a whole: the member themself, or staff handling that member's tickets."""
+    if viewer.is_member_self(member_id):
+        return True
+    return has_permission(viewer, Permission.TICKET_MANAGE) and (
+        _manages_all(viewer) or account_manager_id == viewer.id
+    )
+
+
+def ticket_query(
+    *,
+    viewer: Viewer,
+    status: TicketStatus | None = None,
+    category: TicketCategory | None = None,
+    severity: TicketSeverity | None = None,
+    assignee_id: int | None = None,
+    member_id: int | None = None,
+    breached: bool | None = None,
+) -> QuerySet[models.Ticket]:
+    """The tickets the viewer may list, filtered: a member's own, or those a member of staff handles."""
+    if viewer.is_anonymous:
+        raise NotAuthenticated()
+    if viewer.is_member:
+        query = models.Ticket.filter(member_id=viewer.id)
+    else:
+        require_permission(viewer, Permission.TICKET_MANAGE)
+        query = models.Ticket.all()
+        if not _manages_all(viewer):
+            query = query.filter(Q(member__account_manager_id=viewer.id) | Q(assignee_id=viewer.id))
+    conditions = {
+        "status": status,
+        "category": category,
+        "severity": severity,
+        "assignee_id": assignee_id,
+        "member_id": member_id,
+        "breached": breached,
+    }
+    return query.filter(**{name: value for name, value in conditions.items() if value is not None})
+
+
+def member_ticket_query(*, member_id: int) -> QuerySet[models.Ticket]:
+    return models.Ticket.filter(member_id=member_id)
+
+
+def response_visible(viewer: Viewer, response: models.TicketResponse) -> bool:
+    return not (response.is_internal and not viewer.is_staff)
+
+
+# --- writes -------------------------------------------------------------------------------
+
+
+async def create_ticket(
+    *,
+    viewer: Viewer,
+    member_id: int | None,
+    category: TicketCategory,
+    subject: str,
+    description: str = "",
+    severity: TicketSeverity | None = None,
+    now: datetime | None = None,
+) -> models.Ticket:
+    """Open a ticket, with its SLA due time; a complaint also raises a follow-up task for the account manager.
+
+    A member opens tickets about themselves (memberId may be left out) and does not choose the
+    severity; staff with TICKET_CREATE name the member and may choose it.
+    """
+    if viewer.is_anonymous:
+        raise NotAuthenticated()
+    if viewer.is_member:
+        member_id = viewer.id if member_id is None else member_id
+        if severity is not None:
+            raise DomainError(
+                "INVALID", "The club sets the severity of a member's ticket; leave it out", field="severity"
+            )
+        severity = RULES.member_severity[category]
+    else:
+        require_permission(viewer, Permission.TICKET_CREATE)
+        if member_id is None:
+            raise DomainError("REQUIRED", "Name the member the ticket is about", field="memberId")
+        severity = severity or RULES.member_severity[category]
+    assert member_id is not None
+    member = await member_for_write(
+        viewer=viewer, member_id=member_id, permission=Permission.TICKET_CREATE, allow_self=True
+    )
+    subject = clean_text(subject, field="subject", max_length=MAX_SUBJECT_LENGTH)
+    description = clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH, required=False)
+    now = now or utcnow()
+    staff_id = viewer.id if viewer.is_staff else None
+    async with in_transaction():
+        ticket = await models.Ticket.create(
+            member_id=member.id,
+            category=category,
+            severity=severity,
+            subject=subject,
+            description=description,
+            status=TicketStatus.OPEN,
+            created_by_id=staff_id,
+            sla_due_at=sla_due_at(severity, now),
+            created_at=now,
+        )
+        await models.TicketStatusChange.create(
+            ticket_id=ticket.id, from_status=None, to_status=TicketStatus.OPEN, staff_id=staff_id, created_at=now
+        )
+        if category == TicketCategory.COMPLAINT:
+            await tasks.raise_task(
+                source_key=f"ticket:{ticket.id}",
+                kind=TaskKind.COMPLAINT_FOLLOW_UP,
+                title=f"Follow up on the complaint: {subject}"[:200],
+                notes=description,
+                due_at=ticket.sla_due_at,
+                member_id=member.id,
+                assignee_id=member.account_manager_id,
+                now=now,
+            )
+    return ticket
+
+
+async def _ticket(viewer: Viewer, ticket_id: int, *, staff_only: bool = False) -> models.Ticket:
+    """The ticket a write is about, after checking the viewer may act on it.
+
+    Members are told a ticket that is not theirs does not exist; staff without the permission, or
+    outside their scope, are refused.
+    """
+    if viewer.is_anonymous:
+        raise NotAuthenticated()
+    if viewer.is_staff or staff_only:
+        require_permission(viewer, Permission.TICKET_MANAGE)
+    ticket = await models.Ticket.get_or_none(id=ticket_id)
+    if viewer.is_member:
+        if ticket is None or ticket.member_id != viewer.id:
+            raise NotFound("Ticket", field="ticketId")
+        return ticket
+    if ticket is None:
+        raise NotFound("Ticket", field="ticketId")
+    member = models.Member.filter(id=ticket.member_id).first()
+    account_manager_id = await member.values_list("account_manager_id", flat=True)
+    if not may_manage_ticket(viewer, ticket, account_manager_id=account_manager_id):
+        raise PermissionDenied(SCOPE_MESSAGE)
+    return ticket
+
+
+async def assign_ticket(
+    *, viewer: Viewer, ticket_id: int, assignee_id: int, now: datetime | None = None
+) -> models.Ticket:
+    """Give the ticket to an active member of staff who handles tickets."""
+    ticket = await _ticket(viewer, ticket_id, staff_only=True)
+    assignee = await models.Staff.get_or_none(id=assignee_id)
+    if assignee is None:
+        raise NotFound("Staff member", field="assigneeId")
+    if not assignee.is_active or Permission.TICKET_MANAGE not in ROLE_PERMISSIONS.get(assignee.role, frozenset()):
+        raise DomainError(
+            "INVALID_ASSIGNEE", "Assign the ticket to an active member of staff who handles tickets", field="assigneeId"
+        )
+    if ticket.status == TicketStatus.CLOSED:
+        raise DomainError("TICKET_CLOSED", "The ticket is closed", field="ticketId")
+    await models.Ticket.filter(id=ticket.id).update(assignee_id=assignee.id, updated_at=now or utcnow())
+    return await models.Ticket.get(id=ticket.id)
+
+
+async def respond_to_ticket(
+    *, viewer: Viewer, ticket_id: int, body: str, internal: bool = False, now: datetime | None = None
+) -> models.TicketResponse:
+    """A reply on a ticket, by staff handling it or by its member; internal notes are staff's own."""
+    ticket = await _ticket(viewer, ticket_id)
+    if internal and not viewer.is_staff:
+        raise DomainError("INVALID", "Only staff write internal notes", field="internal")
+    body = clean_text(body, field="body", max_length=MAX_BODY_LENGTH)
+    if ticket.status == TicketStatus.CLOSED:
+        raise DomainError("TICKET_CLOSED", "The ticket is closed and takes no more responses", field="ticketId")
+    return await models.TicketResponse.create(
+        ticket_id=ticket.id,
+        staff_id=viewer.id if viewer.is_staff else None,
+        member_id=viewer.id if viewer.is_member else None,
+        body=body,
+        is_internal=internal,
+        created_at=now or utcnow(),
+    )
+
+
+async def transition_ticket(
+    *, viewer: Viewer, ticket_id: int, status: TicketStatus, note: str = "", now: datetime | None = None
+) -> models.Ticket:
+    """Move the ticket one step along the workflow, and record the step.
+
+    The move is a conditional UPDATE on the status it was read with: of two concurrent moves from
+    the same status, one wins and the other is told the move is no longer valid. A member may
+    close their own ticket once it is resolved, nothing else.
+    """
+    ticket = await _ticket(viewer, ticket_id)
+    note = clean_text(note, field="note", max_length=MAX_NOTE_LENGTH, required=False)
+    if viewer.is_member and not (ticket.status == TicketStatus.RESOLVED and status == TicketStatus.CLOSED):
+        raise DomainError(
+            "INVALID_TRANSITION",
+            "You can close your ticket once it is resolved; the club moves it otherwise",
+            field="status",
+        )
+    check_transition(ticket.status, status)
+    now = now or utcnow()
+    changes: dict[str, object] = {"status": status, "updated_at": now}
+    if status == TicketStatus.RESOLVED:
+        changes["resolved_at"] = now
+    elif status == TicketStatus.CLOSED:
+        changes["closed_at"] = now
+    elif status == TicketStatus.IN_PROGRESS and ticket.status == TicketStatus.RESOLVED:
+        changes["resolved_at"] = None  # reopened: it is not resolved any more
+    async with in_transaction():
+        moved = await models.Ticket.filter(id=ticket.id, status=ticket.status).update(**changes)
+        if not moved:
+            current = await models.Ticket.get(id=ticket.id)
+            check_transition(current.status, status)  # raises: it moved on meanwhile
+            raise DomainError("INVALID_TRANSITION", "The ticket changed meanwhile; read it again", field="status")
+        await models.TicketStatusChange.create(
+            ticket_id=ticket.id,
+            from_status=ticket.status,
+            to_status=status,
+            staff_id=viewer.id if viewer.is_staff else None,
+            note=note,
+            created_at=now,
+        )
+    return await models.Ticket.get(id=ticket.id)
+
+
+async def flag_breaches(*, now: datetime | None = None) -> int:
+    """Mark the unresolved tickets past their SLA due time as breached, in one UPDATE; returns how many.
+
+    Safe to run as often as wanted and in several processes: a ticket is flagged once.
+    """
+    now = now or utcnow()
+    return await models.Ticket.filter(status__in=UNRESOLVED, sla_due_at__lt=now, breached=False).update(
+        breached=True, breached_at=now
+    )

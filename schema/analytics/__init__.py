@@ -1,0 +1,1 @@
+"""Staff analytics: club-wide figures computed by SQL aggregates."""

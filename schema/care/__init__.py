@@ -1,0 +1,1 @@
+"""Customer care in GraphQL: interactions, the care calendar, tasks, and the grading on Member."""

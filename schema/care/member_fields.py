@@ -1,0 +1,77 @@
+"""The Member fields about care; Member declares them, the logic stays here.
+
+They are the club's internal view of a member: null for anyone but CARE_READ staff in scope
+(account managers: their own members), the member themself included.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+
+from domain import care, models
+from loaders.care import InteractionPageKey
+from schema.base import Info
+from schema.care.types import ChurnRisk, Interaction, LifecycleStage, Segment
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, check_page_size, cursor_of, page_of, paginate
+
+
+async def _row(root: Any, info: Info) -> models.Member | None:
+    """The member's row when the viewer may see their care data, else None."""
+    if not care.may_read_care(info.context.viewer, account_manager_id=root.account_manager_id):
+        return None
+    return await info.context.loaders.member_by_id.load(root.id)
+
+
+async def lifecycle_stage(root: Any, info: Info) -> LifecycleStage | None:
+    row = await _row(root, info)
+    return row.lifecycle_stage if row else None  # type: ignore[return-value]
+
+
+async def churn_risk(root: Any, info: Info) -> ChurnRisk | None:
+    row = await _row(root, info)
+    return row.churn_risk if row else None  # type: ignore[return-value]
+
+
+async def segment(root: Any, info: Info) -> Segment | None:
+    row = await _row(root, info)
+    return row.segment if row else None  # type: ignore[return-value]
+
+
+async def rfm_score(root: Any, info: Info) -> str | None:
+    row = await _row(root, info)
+    return row.rfm_score if row else None
+
+
+async def last_visit_at(root: Any, info: Info) -> datetime | None:
+    row = await _row(root, info)
+    return row.last_visit_at if row else None
+
+
+async def interactions(
+    root: Any, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+) -> Connection[Interaction] | None:
+    """First pages come through a loader, so that a list of members costs one query for all of
+    them; a later page (`after`) is one member's, read on its own."""
+    if not care.may_read_care(info.context.viewer, account_manager_id=root.account_manager_id):
+        return None
+    query = care.interaction_query(member_id=root.id)
+    if after is not None:
+        return await paginate(
+            query, first=first, after=after, node=Interaction.from_row, sort="occurred_at", descending=True
+        )
+    first = check_page_size(first)
+    rows = await info.context.loaders.interaction_page_by_member_and_size.load(
+        InteractionPageKey(member_id=root.id, limit=first + 1)
+    )
+    # The cursors of `paginate`, so that the next page continues from them.
+    connection = page_of(
+        rows,
+        first=first,
+        has_previous=False,
+        node=Interaction.from_row,
+        cursor=lambda row: cursor_of(row, "id", "occurred_at"),
+    )
+    connection._count_query = query
+    return connection

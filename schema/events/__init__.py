@@ -1,0 +1,1 @@
+"""Events: scheduling, registration with a waitlist, check-in at the door and feedback."""

@@ -1,0 +1,1 @@
+"""Feedback in GraphQL: tickets and satisfaction surveys."""
