@@ -11,7 +11,7 @@ from enum import StrEnum
 from tortoise.queryset import QuerySet
 
 from domain import lifecycle, models, surveys, tasks
-from domain.db import dialect, fetch_dicts
+from domain.db import fetch_dicts, month_day_sql
 from domain.errors import DomainError, PermissionDenied
 from domain.ledger import utcnow
 from domain.members import member_for_write
@@ -164,8 +164,6 @@ def calendar_scope(viewer: Viewer, *, account_manager_id: int | None) -> int | N
     return account_manager_id
 
 
-_MONTH_DAY = {"sqlite": "strftime('%m%d', {})", "postgres": "to_char({}, 'MMDD')"}
-
 # Each row's month-day is computed once and looked up in the window (a small in-memory list), and
 # only the rows that match look up their distance: joining the window directly made SQLite compute
 # the month-day of every member once per day of the window, 20 times slower at 10,000 members.
@@ -198,7 +196,6 @@ def _calendar_sql(
     managed_only: bool = False,
 ) -> tuple[str, list[object]]:
     """The `entries` CTE of upcoming dates, and its parameters ($1 is the account manager, if any)."""
-    md = _MONTH_DAY[dialect()]
     # The window is built by us from dates, never from input: safe to write into the statement.
     values = ", ".join(f"('{month_day}', {offset})" for month_day, offset in window(today, days).items())
     params: list[object] = []
@@ -210,8 +207,8 @@ def _calendar_sql(
         scope = "AND m.account_manager_id IS NOT NULL"
     sql = _CALENDAR.format(
         window=values,
-        birthday_md=md.format("m.birthday"),
-        date_md=md.format("d.date"),
+        birthday_md=month_day_sql("m.birthday"),
+        date_md=month_day_sql("d.date"),
         active=MemberStatus.ACTIVE.value,
         anniversary=ImportantDateKind.ANNIVERSARY.value,
         birthday_scope=scope,

@@ -127,3 +127,11 @@ def period_start_sql(column: str, period: Period) -> str:
 def dialect() -> str:
     """"sqlite" or "postgres": for the few SQL expressions the two spell differently."""
     return connections.get("default").capabilities.dialect
+
+
+_MONTH_DAY = {"sqlite": "strftime('%m%d', {})", "postgres": "to_char({}, 'MMDD')"}
+
+
+def month_day_sql(column: str) -> str:
+    """SQL for the month and day of a date column as 'MMDD' text, e.g. '0229': to match birthdays."""
+    return _MONTH_DAY[dialect()].format(column)

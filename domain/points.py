@@ -8,6 +8,7 @@ idempotent through the entry's `reference` instead, for ever, not just for the k
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,7 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain import idempotency, ledger, lifecycle, models, rules, tiers
-from domain.db import fetch_dicts
+from domain.db import fetch_dicts, month_day_sql
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.ledger import EntryFields
 from domain.members import member_for_write
@@ -499,15 +500,16 @@ async def award_birthday_bonus(*, member_id: int, year: int, now: datetime | Non
     )
 
 
+def birthdays_on(today: date) -> list[str]:
+    """The birthdays celebrated on `today`, as 'MMDD': those born on 29 February celebrate on the 28th in other years."""
+    month_days = [today.strftime("%m%d")]
+    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
+        month_days.append("0229")
+    return month_days
+
+
 def celebrates(birthday: date, today: date) -> bool:
-    """Whether `today` is the birthday; those born on 29 February celebrate on the 28th in other years."""
-    if (birthday.month, birthday.day) == (2, 29) and not _leap(today.year):
-        return (today.month, today.day) == (2, 28)
-    return (birthday.month, birthday.day) == (today.month, today.day)
-
-
-def _leap(year: int) -> bool:
-    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return birthday.strftime("%m%d") in birthdays_on(today)
 
 
 async def run_birthday_bonuses(*, today: date, now: datetime | None = None) -> int:
@@ -515,13 +517,15 @@ async def run_birthday_bonuses(*, today: date, now: datetime | None = None) -> i
 
     Safe to run as often as wanted, in several processes at once: each award happens once a year.
     """
-    # The day and month are matched here: SQLite has no EXTRACT, and one column of ids and dates is light.
-    birthdays = await models.Member.filter(status=MemberStatus.ACTIVE, birthday__isnull=False).values_list(
-        "id", "birthday"
+    month_days = birthdays_on(today)
+    placeholders = ", ".join(f"${n}" for n in range(2, len(month_days) + 2))
+    rows = await fetch_dicts(
+        f"SELECT id FROM member WHERE status = $1 AND {month_day_sql('birthday')} IN ({placeholders}) ORDER BY id",
+        [MemberStatus.ACTIVE.value, *month_days],
     )
     awarded = 0
-    for member_id, birthday in birthdays:
-        if celebrates(birthday, today) and await award_birthday_bonus(member_id=member_id, year=today.year, now=now):
+    for row in rows:
+        if await award_birthday_bonus(member_id=row["id"], year=today.year, now=now):
             awarded += 1
     return awarded
 
