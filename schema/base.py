@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 import strawberry
@@ -35,3 +35,12 @@ def node_pk_or_none(global_id: relay.GlobalID, type_name: str, *, missing: int |
 def pks(node_ids: Iterable[str]) -> list[int]:
     """Database ids of `node(id:)` lookups; a malformed one becomes 0, which matches no row."""
     return [int(pk) if pk.isdigit() and len(pk) < 19 else 0 for pk in node_ids]
+
+
+async def account_managers_of(info: Info, member_ids: Sequence[int | None]) -> dict[int, int | None]:
+    """{member id: their account manager's id}, through the member loader: one query for all of them.
+
+    What visibility checks of rows about members need, for account managers limited to their own.
+    """
+    rows = await info.context.loaders.member_by_id.load_many(list({pk for pk in member_ids if pk is not None}))
+    return {row.id: row.account_manager_id for row in rows if row}

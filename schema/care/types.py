@@ -7,7 +7,7 @@ else gets null, as if it did not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,8 +15,8 @@ import strawberry
 from strawberry import relay
 
 from domain import care, models, tasks
-from schema.base import Info, pks
-from schema.staff.types import Staff
+from schema.base import Info, account_managers_of, pks
+from schema.staff.types import Staff, load_staff
 
 if TYPE_CHECKING:
     from schema.members.types import Member
@@ -43,20 +43,6 @@ async def _member(info: Info, member_id: int | None) -> Member | None:
     return Member.from_row(row) if row else None
 
 
-async def _staff(info: Info, staff_id: int | None) -> Staff | None:
-    if staff_id is None:
-        return None
-    row = await info.context.loaders.staff_by_id.load(staff_id)
-    return Staff.from_row(row) if row else None
-
-
-async def _managers(info: Info, rows: Sequence[models.Interaction | models.Task | None]) -> dict[int, int | None]:
-    """{member id: account manager id} of the rows' members, in one batch."""
-    member_ids = [row.member_id for row in rows if row and row.member_id is not None]
-    members = await info.context.loaders.member_by_id.load_many(member_ids)
-    return {member.id: member.account_manager_id for member in members if member}
-
-
 @strawberry.type(description="A moment of care: a visit, a call, a message or a gift, by a member of staff.")
 class Interaction(relay.Node):
     id: relay.NodeID[int]
@@ -72,7 +58,7 @@ class Interaction(relay.Node):
 
     @strawberry.field(description="Who recorded it; null when that staff member was removed.")
     async def staff(self, info: Info) -> Staff | None:
-        return await _staff(info, self.staff_id)
+        return await load_staff(info, self.staff_id)
 
     @classmethod
     def from_row(cls, row: models.Interaction) -> Interaction:
@@ -90,7 +76,7 @@ class Interaction(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Interaction | None]:
         rows = await info.context.loaders.interaction_by_id.load_many(pks(node_ids))
-        managers = await _managers(info, rows)
+        managers = await account_managers_of(info, [row.member_id for row in rows if row])
         viewer = info.context.viewer
         return [
             cls.from_row(row)
@@ -122,15 +108,15 @@ class Task(relay.Node):
 
     @strawberry.field
     async def assignee(self, info: Info) -> Staff | None:
-        return await _staff(info, self.assignee_id)
+        return await load_staff(info, self.assignee_id)
 
     @strawberry.field(description="Who made it; null when the club raised it by itself.")
     async def created_by(self, info: Info) -> Staff | None:
-        return await _staff(info, self.created_by_id)
+        return await load_staff(info, self.created_by_id)
 
     @strawberry.field
     async def completed_by(self, info: Info) -> Staff | None:
-        return await _staff(info, self.completed_by_id)
+        return await load_staff(info, self.completed_by_id)
 
     @classmethod
     def from_row(cls, row: models.Task) -> Task:
@@ -153,7 +139,7 @@ class Task(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Task | None]:
         rows = await info.context.loaders.task_by_id.load_many(pks(node_ids))
-        managers = await _managers(info, rows)
+        managers = await account_managers_of(info, [row.member_id for row in rows if row])
         viewer = info.context.viewer
         return [
             cls.from_row(row)

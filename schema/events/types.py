@@ -15,7 +15,7 @@ import strawberry
 from strawberry import relay
 
 from domain import events, models
-from schema.base import Info, pks
+from schema.base import Info, account_managers_of, pks
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, paginate
 from schema.tiers.types import Tier
 
@@ -38,8 +38,7 @@ async def _member(info: Info, member_id: int) -> Annotated["Member", strawberry.
 async def _visible(info: Info, rows: Sequence[models.EventRegistration | models.EventFeedback | None]) -> list:
     """The rows the viewer may see, others None; members' account managers are loaded in one batch."""
     viewer = info.context.viewer
-    members = await info.context.loaders.member_by_id.load_many([row.member_id for row in rows if row])
-    managers = {member.id: member.account_manager_id for member in members if member}
+    managers = await account_managers_of(info, [row.member_id for row in rows if row])
     return [
         row
         if row

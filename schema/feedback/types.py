@@ -17,9 +17,9 @@ from strawberry import relay
 from domain import models, surveys, tickets
 from domain.viewer import Viewer
 from loaders.feedback import ResponsePageKey
-from schema.base import Info, pks
+from schema.base import Info, account_managers_of, pks
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, after_key_of, check_page_size, page_of
-from schema.staff.types import Staff
+from schema.staff.types import Staff, load_staff
 
 if TYPE_CHECKING:
     from schema.events.types import Event
@@ -44,13 +44,6 @@ QuestionKind = strawberry.enum(
 NpsGrouping = strawberry.enum(surveys.NpsGrouping, name="NpsGrouping", description="What NPS figures are grouped by")
 
 
-async def _staff(info: Info, staff_id: int | None) -> Staff | None:
-    if staff_id is None:
-        return None
-    row = await info.context.loaders.staff_by_id.load(staff_id)
-    return Staff.from_row(row) if row else None
-
-
 async def _member(info: Info, member_id: int | None) -> Member | None:
     from schema.members.types import Member
 
@@ -69,12 +62,6 @@ async def _event(info: Info, event_id: int | None) -> Event | None:
     return Event.from_row(row) if row else None
 
 
-async def _account_managers(info: Info, member_ids: Sequence[int]) -> dict[int, int | None]:
-    """The account manager of each member, through the member loader: one query for all of them."""
-    rows = await info.context.loaders.member_by_id.load_many(list(set(member_ids)))
-    return {row.id: row.account_manager_id for row in rows if row}
-
-
 # --- tickets ------------------------------------------------------------------------------
 
 
@@ -88,7 +75,7 @@ class TicketStatusChange:
 
     @strawberry.field(description="Who moved it; null when the member did: opened it, or closed it once resolved.")
     async def staff(self, info: Info) -> Staff | None:
-        return await _staff(info, self.staff_id)
+        return await load_staff(info, self.staff_id)
 
     @classmethod
     def from_row(cls, row: models.TicketStatusChange) -> TicketStatusChange:
@@ -113,7 +100,7 @@ class TicketResponse(relay.Node):
 
     @strawberry.field(description="The member of staff who wrote it; null when the member did.")
     async def staff(self, info: Info) -> Staff | None:
-        return await _staff(info, self.staff_id)
+        return await load_staff(info, self.staff_id)
 
     @strawberry.field(description="The member who wrote it; null when staff did.")
     async def member(self, info: Info) -> MemberType | None:
@@ -154,7 +141,7 @@ async def _visible_tickets(info: Info, ticket_ids: Sequence[int]) -> dict[int, m
     rows = [row for row in await info.context.loaders.ticket_by_id.load_many(list(ticket_ids)) if row]
     managers = {}
     if tickets.needs_account_manager(viewer):
-        managers = await _account_managers(info, [row.member_id for row in rows])
+        managers = await account_managers_of(info, [row.member_id for row in rows])
     return {
         row.id: row
         for row in rows
@@ -190,11 +177,11 @@ class Ticket(relay.Node):
 
     @strawberry.field(description="The member of staff working on it.")
     async def assignee(self, info: Info) -> Staff | None:
-        return await _staff(info, self.assignee_id)
+        return await load_staff(info, self.assignee_id)
 
     @strawberry.field(description="The member of staff who opened it for the member; null when the member did.")
     async def created_by(self, info: Info) -> Staff | None:
-        return await _staff(info, self.created_by_id)
+        return await load_staff(info, self.created_by_id)
 
     @strawberry.field(description="The statuses it may move to next.")
     def next_statuses(self) -> list[TicketStatus]:
@@ -366,7 +353,7 @@ class SurveyInstance(relay.Node):
         if viewer.is_anonymous:
             return [None for _ in node_ids]
         rows = await info.context.loaders.survey_instance_by_id.load_many(pks(node_ids))
-        managers = await _account_managers(info, [row.member_id for row in rows if row]) if viewer.is_staff else {}
+        managers = await account_managers_of(info, [row.member_id for row in rows if row]) if viewer.is_staff else {}
         return [
             cls.from_row(row)
             if row
@@ -407,7 +394,7 @@ class NpsFigure:
         "(ACCOUNT_MANAGER grouping)."
     )
     async def account_manager(self, info: Info) -> Staff | None:
-        return await _staff(info, self.account_manager_id)
+        return await load_staff(info, self.account_manager_id)
 
     @classmethod
     def from_figure(cls, figure: surveys.NpsFigure) -> NpsFigure:

@@ -15,7 +15,7 @@ from schema.care import member_fields as care_fields
 from schema.events import member_fields as event_fields
 from schema.feedback import member_fields as feedback_fields
 from schema.points import member_fields as points_fields
-from schema.staff.types import Staff
+from schema.staff.types import Staff, load_staff
 from schema.tiers import member_fields as tier_fields
 from schema.tiers.types import Tier
 
@@ -25,13 +25,6 @@ PreferenceCategory = strawberry.enum(models.PreferenceCategory, name="Preference
 ImportantDateKind = strawberry.enum(models.ImportantDateKind, name="ImportantDateKind")
 ConsentPurpose = strawberry.enum(models.ConsentPurpose, name="ConsentPurpose")
 ConsentSource = strawberry.enum(models.ConsentSource, name="ConsentSource")
-
-
-async def _staff(info: Info, staff_id: int | None) -> Staff | None:
-    if staff_id is None:
-        return None
-    row = await info.context.loaders.staff_by_id.load(staff_id)
-    return Staff.from_row(row) if row else None
 
 
 @strawberry.type(description="Something a member likes, needs or avoids; staff note what they observe.")
@@ -46,7 +39,7 @@ class MemberPreference(relay.Node):
 
     @strawberry.field(description="The staff member who noted it; null when the member stated it.")
     async def noted_by(self, info: Info) -> Staff | None:
-        return await _staff(info, self.noted_by_id)
+        return await load_staff(info, self.noted_by_id)
 
     @classmethod
     def from_row(cls, row: models.MemberPreference) -> MemberPreference:
@@ -126,7 +119,7 @@ class Member(relay.Node):
 
     @strawberry.field(description="The account manager who looks after this member.")
     async def account_manager(self, info: Info) -> Staff | None:
-        return await _staff(info, self.account_manager_id)
+        return await load_staff(info, self.account_manager_id)
 
     @strawberry.field(description="Preferences, oldest first; a member does not see the staff's private notes.")
     async def preferences(self, info: Info) -> list[MemberPreference]:

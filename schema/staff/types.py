@@ -35,3 +35,11 @@ class Staff(relay.Node):
             return [None for _ in node_ids]
         rows = await info.context.loaders.staff_by_id.load_many(pks(node_ids))
         return [cls.from_row(row) if row else None for row in rows]
+
+
+async def load_staff(info: Info, staff_id: int | None) -> Staff | None:
+    """The staff member behind a foreign key, through the request's loader; None when there is none."""
+    if staff_id is None:
+        return None
+    row = await info.context.loaders.staff_by_id.load(staff_id)
+    return Staff.from_row(row) if row else None
