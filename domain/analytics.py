@@ -15,11 +15,12 @@ from domain import surveys
 from domain.db import Period, fetch_dicts, period_start_sql
 from domain.errors import DomainError
 from domain.ledger import utcnow
+from domain.lifecycle import visits_sql
 from domain.models import EntryKind, MemberStatus, RegistrationStatus
 from domain.policy import Permission, require_permission
+from domain.validation import as_utc, clean_range
 from domain.viewer import Viewer
 
-MAX_RANGE = surveys.MAX_RANGE  # three years, the same for every aggregate over a range
 MAX_EVENTS = 500  # events in one fill-rate answer: a plain list, so it is bounded
 VISIT_WINDOW = timedelta(days=90)
 JOIN_WINDOW = timedelta(days=30)
@@ -29,21 +30,6 @@ EXPIRY_WINDOW = timedelta(days=30)
 def authorize(viewer: Viewer) -> None:
     """Analytics are club-wide figures: for the roles that run the club, not for one member's carers."""
     require_permission(viewer, Permission.ANALYTICS_READ)
-
-
-def _utc(moment: datetime) -> datetime:
-    """Timestamps are stored in UTC; a moment given without an offset is taken as UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The range [start, end) in UTC; refused when empty, reversed or longer than three years."""
-    start, end = _utc(start), _utc(end)
-    if start >= end:
-        raise DomainError("INVALID", "`from` must be before `to`", field="from")
-    if end - start > MAX_RANGE:
-        raise DomainError("INVALID", "The range covers at most 3 years", field="to")
-    return start, end
 
 
 def period_start(day: date, period: Period) -> date:
@@ -94,7 +80,8 @@ SELECT COUNT(*) AS total,
   COALESCE(SUM(CASE WHEN status = $3 THEN 1 ELSE 0 END), 0) AS active,
   COALESCE(SUM(CASE WHEN status = $4 THEN 1 ELSE 0 END), 0) AS suspended,
   COALESCE(SUM(CASE WHEN status = $5 THEN 1 ELSE 0 END), 0) AS resigned,
-  COALESCE(SUM(CASE WHEN last_visit_at > $6 AND last_visit_at <= $2 THEN 1 ELSE 0 END), 0) AS visited,
+  (SELECT COUNT(DISTINCT v.member_id) FROM ({visits}) v
+   JOIN member m ON m.id = v.member_id WHERE m.joined_on <= $1) AS visited,
   COALESCE(SUM(CASE WHEN joined_on > $7 THEN 1 ELSE 0 END), 0) AS joined
 FROM member WHERE joined_on <= $1
 """
@@ -102,12 +89,17 @@ FROM member WHERE joined_on <= $1
 
 async def member_counts(*, viewer: Viewer, as_of: datetime | None = None) -> MemberCounts:
     """Members enrolled by `as_of`, by their status today (status changes are not kept), and how many
-    of them visited in the 90 days and joined in the 30 days up to `as_of`. One statement."""
+    of them visited in the 90 days and joined in the 30 days up to `as_of`. One statement.
+
+    Visits are counted from the visits themselves (`lifecycle.visits_sql`: purchases not wholly
+    refunded, VISIT interactions, event check-ins), not from `Member.last_visit_at`: that is the last
+    visit as of the latest grading, wrong for a past `as_of` and behind until the next grading.
+    """
     authorize(viewer)
-    as_of = _utc(as_of or utcnow())
+    as_of = as_utc(as_of or utcnow())
     row = (
         await fetch_dicts(
-            _MEMBER_COUNTS,
+            _MEMBER_COUNTS.format(visits=visits_sql("{at} > $6 AND {at} <= $2")),
             [
                 as_of.date(),
                 as_of,
@@ -185,7 +177,7 @@ SELECT COALESCE(-SUM(amount), 0) AS held FROM ledger_entry WHERE kind IN ($1, $2
 async def points_liability(*, viewer: Viewer, now: datetime | None = None) -> PointsLiability:
     """The points members could spend today, what they owe from refunds, and what expires within 30 days."""
     authorize(viewer)
-    now = _utc(now or utcnow())
+    now = as_utc(now or utcnow())
     row = (await fetch_dicts(_LIABILITY, [now, now + EXPIRY_WINDOW]))[0]
     return PointsLiability(
         outstanding=row["outstanding"],
@@ -236,7 +228,7 @@ async def points_flow(*, viewer: Viewer, start: datetime, end: datetime, period:
     Adjusted: the net of staff adjustments. Clawed back: points taken back for refunded purchases.
     """
     authorize(viewer)
-    start, end = check_range(start, end)
+    start, end = clean_range(start, end)
     column = period_start_sql("created_at", period)
     params = [
         start,
@@ -299,7 +291,7 @@ async def event_fill_rates(*, viewer: Viewer, start: datetime, end: datetime) ->
     """Seats taken against capacity, and registrations waitlisted, checked in and cancelled, for each
     event starting in [start, end), earliest first: one GROUP BY. Cancelled events are included."""
     authorize(viewer)
-    start, end = check_range(start, end)
+    start, end = clean_range(start, end)
     params = [
         start,
         end,
@@ -341,7 +333,7 @@ async def nps_trend(*, viewer: Viewer, start: datetime, end: datetime, period: P
     """NPS answers per period of [start, end), by when they were submitted: the feedback module's one
     GROUP BY (`surveys.nps_figures`), with the periods without answers filled in."""
     authorize(viewer)
-    start, end = check_range(start, end)
+    start, end = clean_range(start, end)
     figures = {
         figure.period_start: figure
         for figure in await surveys.nps_figures(

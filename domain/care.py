@@ -4,11 +4,13 @@ the birthday greetings raised as tasks for account managers."""
 from __future__ import annotations
 
 import calendar
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain import lifecycle, models, surveys, tasks
 from domain.db import fetch_dicts, month_day_sql
@@ -17,8 +19,10 @@ from domain.ledger import utcnow
 from domain.members import member_for_write
 from domain.models import ImportantDateKind, InteractionKind, MemberStatus, TaskKind
 from domain.policy import OWN_MEMBERS_ONLY, Permission, has_permission, in_scope, require_permission
-from domain.validation import clean_text
+from domain.validation import as_utc, clean_text
 from domain.viewer import Viewer
+
+logger = logging.getLogger("clubgraph.care")
 
 MAX_SUMMARY_LENGTH = 1000
 INTERACTION_MAX_AGE = timedelta(days=365)
@@ -59,32 +63,49 @@ async def record_interaction(
     now: datetime | None = None,
 ) -> models.Interaction:
     """Log a visit, call, message or gift with a member; a visit grades the member again and sends
-    the after-visit survey."""
+    the after-visit survey.
+
+    The interaction and the grading commit together: if the grading fails, nothing is stored and the
+    client may simply retry. The survey goes out after the commit, and its failure is logged, not
+    returned: the visit is recorded, and `surveys.send_after_visit` can send it later (once per visit).
+    """
     require_permission(viewer, Permission.INTERACTION_RECORD)
     member = await member_for_write(
         viewer=viewer, member_id=member_id, permission=Permission.INTERACTION_RECORD, allow_self=False
     )
-    now = now or utcnow()
+    now = as_utc(now or utcnow())
     summary = clean_text(summary, field="summary", max_length=MAX_SUMMARY_LENGTH)
-    if occurred_at is None:
-        occurred_at = now
-    elif occurred_at.tzinfo is None:
-        raise DomainError("INVALID", "Give the time with its time zone", field="occurredAt")
-    elif occurred_at > now:
+    occurred_at = now if occurred_at is None else as_utc(occurred_at)
+    if occurred_at > now:
         raise DomainError("INVALID", "The interaction cannot be in the future", field="occurredAt")
-    elif occurred_at < now - INTERACTION_MAX_AGE:
+    if occurred_at < now - INTERACTION_MAX_AGE:
         raise DomainError("INVALID", "Interactions older than a year cannot be recorded", field="occurredAt")
-    interaction = await models.Interaction.create(
-        member_id=member.id, kind=kind, summary=summary, occurred_at=occurred_at, staff_id=viewer.id
-    )
+    async with in_transaction():
+        interaction = await models.Interaction.create(
+            member_id=member.id, kind=kind, summary=summary, occurred_at=occurred_at, staff_id=viewer.id
+        )
+        if kind is InteractionKind.VISIT:
+            await lifecycle.note_activity(member_id=member.id, at=occurred_at, now=now)
     if kind is InteractionKind.VISIT:
-        await lifecycle.note_activity(member_id=member.id, at=occurred_at, now=now)
-        await surveys.send_after_visit(interaction_id=interaction.id, now=now)
+        await _send_after_visit_survey(interaction, now=now)
     return interaction
 
 
+async def _send_after_visit_survey(interaction: models.Interaction, *, now: datetime) -> None:
+    """A survey is a courtesy, not part of the record: its failure must not undo nor fail the visit."""
+    try:
+        await surveys.send_after_visit(interaction_id=interaction.id, now=now)
+    except Exception:
+        logger.exception(
+            "the after-visit survey for interaction %s was not sent; "
+            "surveys.send_after_visit(interaction_id=%s) sends it once",
+            interaction.id,
+            interaction.id,
+        )
+
+
 def interaction_query(*, member_id: int) -> QuerySet[models.Interaction]:
-    """A member's interactions; the caller checks `may_read_care` first. Newest first by occurred_at, id."""
+    """A member's interactions, for `paginate` to order (newest first); the caller checks `may_read_care` first."""
     return models.Interaction.filter(member_id=member_id)
 
 
@@ -275,7 +296,7 @@ async def calendar_count(
 async def raise_birthday_greetings(*, today: date | None = None, now: datetime | None = None) -> int:
     """A BIRTHDAY_GREETING task for each active member with an account manager whose birthday is
     within the next N days (N = `birthday_greeting_days_ahead`), once per member and year; due on the
-    birthday, assigned to the account manager. Returns how many tasks are new.
+    birthday, assigned to the account manager. Returns how many tasks this run created.
 
     The whole window, not only day N, so that a day the job did not run is caught up.
     """
@@ -290,11 +311,8 @@ async def raise_birthday_greetings(*, today: date | None = None, now: datetime |
     raised = 0
     for row in rows:
         entry = _entry(row, today)
-        key = f"birthday-greeting:{entry.member_id}:{entry.date.year}"
-        if await models.Task.filter(source_key=key).exists():
-            continue
-        await tasks.raise_task(
-            source_key=key,
+        _, created = await tasks.raise_task(
+            source_key=f"birthday-greeting:{entry.member_id}:{entry.date.year}",
             kind=TaskKind.BIRTHDAY_GREETING,
             title=f"Birthday greeting: {row['name']}"[:200],
             notes=f"Birthday on {entry.date:%d %B}" + (f", {entry.years} years" if entry.years else ""),
@@ -303,5 +321,5 @@ async def raise_birthday_greetings(*, today: date | None = None, now: datetime |
             assignee_id=row["account_manager_id"],
             now=now,
         )
-        raised += 1
+        raised += created  # not the tasks another run raised first, even a moment before
     return raised

@@ -135,3 +135,11 @@ _MONTH_DAY = {"sqlite": "strftime('%m%d', {})", "postgres": "to_char({}, 'MMDD')
 def month_day_sql(column: str) -> str:
     """SQL for the month and day of a date column as 'MMDD' text, e.g. '0229': to match birthdays."""
     return _MONTH_DAY[dialect()].format(column)
+
+
+def day_sql(column: str) -> str:
+    """SQL for the UTC day of a timestamp column as 'YYYY-MM-DD' text: to count distinct days.
+
+    The first day of its Period.DAY: one spelling per database, kept in `_PERIOD_START`.
+    """
+    return period_start_sql(column, Period.DAY)

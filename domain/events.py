@@ -3,13 +3,21 @@
 Seats are counted in `Event.seats_taken`, changed only under the event's row lock: every action that
 touches an event's seats or registrations starts its transaction with a no-op conditional UPDATE of
 the event row (a row lock on PostgreSQL; SQLite's transactions take the write lock at BEGIN). Lock
-order everywhere: the event first, then members in id order (the ledger locks members), then
-benefit counters, so that concurrent actions queue up instead of deadlocking.
+order everywhere: the event first, then every member whose points move, all in ONE
+`ledger.lock_members` call (id order), then benefit counters, so that concurrent actions queue up
+instead of deadlocking. An action that promotes the waitlist therefore works out who moves up before
+locking anyone (`_waitlist_heads`), and locks them together with any other member it touches.
+
+A party (the member and their guests) never exceeds the event's capacity: registration refuses it
+(PARTY_TOO_LARGE) and the capacity may not drop below the largest active party, so the head of the
+waitlist always fits once enough seats come free and never blocks those behind it for good.
 
 Money: a confirmed registration pays `price_points * seats` at once (a REDEEM entry); a waitlisted
 one holds that amount, so that promotion can always pay: promotion captures the hold. Cancelling
 before the event's cancellation deadline refunds the payment; after it the seat is freed without a
-refund. Cancelling the whole event refunds everyone.
+refund. Cancelling the whole event, possible only before it starts, refunds everyone.
+
+Times given without an offset are taken as UTC (`validation.as_utc`), in writes and in filters.
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDen
 from domain.members import member_for_write
 from domain.models import EntrySource, EventStatus, MemberStatus, RegistrationStatus
 from domain.policy import Permission, has_permission, in_scope, require_permission
-from domain.validation import clean_text
+from domain.validation import as_utc, clean_text
 from domain.viewer import Viewer
 
 MAX_CAPACITY = 10_000
@@ -56,12 +64,16 @@ async def event_query(
     eligible_for_me: bool = False,
     now: datetime | None = None,
 ) -> QuerySet[models.Event]:
-    """Events starting in [since, until), of a category; `eligible_for_me`: those the calling member may still join."""
+    """Events starting in [since, until) (times without an offset are UTC), of a category.
+
+    `eligible_for_me`: the scheduled events not yet started that are open to the calling member's tier.
+    Full events (the member would join the waitlist) and events they already registered for are included.
+    """
     query = models.Event.all()
     if since is not None:
-        query = query.filter(starts_at__gte=since)
+        query = query.filter(starts_at__gte=as_utc(since))
     if until is not None:
-        query = query.filter(starts_at__lt=until)
+        query = query.filter(starts_at__lt=as_utc(until))
     if category is not None:
         query = query.filter(category=category)
     if eligible_for_me:
@@ -101,7 +113,13 @@ def feedback_query(*, event_id: int) -> QuerySet[models.EventFeedback]:
 
 
 async def _clean(values: dict[str, Any], *, now: datetime, creating: bool, starts_at_changed: bool) -> dict[str, Any]:
-    """Checks every value of an event as it will be; raises the first problem, naming its input field."""
+    """Checks every value of an event as it will be; raises the first problem, naming its input field.
+
+    Times without an offset are taken as UTC.
+    """
+    for name in ("starts_at", "ends_at", "cancellation_deadline"):
+        if values[name] is not None:
+            values[name] = as_utc(values[name])
     values["title"] = clean_text(values["title"], field="title", max_length=200)
     values["venue"] = clean_text(values["venue"], field="venue", max_length=200)
     values["description"] = clean_text(values["description"], field="description", max_length=5000, required=False)
@@ -197,44 +215,67 @@ def _check_open_for_changes(event: models.Event, now: datetime) -> None:
 async def update_event(
     *, viewer: Viewer, event_id: int, changes: dict[str, Any], now: datetime | None = None
 ) -> models.Event:
-    """Change an event; a larger capacity promotes the waitlist, a smaller one may not drop below the seats taken.
+    """Change an event; a larger capacity promotes the waitlist, a smaller one may not drop below the seats
+    taken nor below the largest active (confirmed or waitlisted) party.
 
-    A new price applies to new registrations: those made keep the price they paid or hold.
+    Moving the start without giving a cancellation deadline moves the deadline by the same time, so that
+    the notice members get (48 hours by default) stays the same. A new price applies to new
+    registrations: those made keep the price they paid or hold. Times without an offset are UTC.
     """
     require_permission(viewer, Permission.EVENT_MANAGE)
     assert set(changes) <= _UPDATABLE, set(changes) - _UPDATABLE
+    changes = {name: as_utc(value) if isinstance(value, datetime) else value for name, value in changes.items()}
     now = now or ledger.utcnow()
     async with in_transaction():
         event = await _locked_event(event_id)
         _check_open_for_changes(event, now)
+        starts_at_changed = "starts_at" in changes and changes["starts_at"] != event.starts_at
+        if starts_at_changed and "cancellation_deadline" not in changes:
+            changes["cancellation_deadline"] = event.cancellation_deadline + (changes["starts_at"] - event.starts_at)
         current = {name: getattr(event, name) for name in _UPDATABLE}
-        values = await _clean(
-            {**current, **changes},
-            now=now,
-            creating=False,
-            starts_at_changed="starts_at" in changes and changes["starts_at"] != event.starts_at,
-        )
+        values = await _clean({**current, **changes}, now=now, creating=False, starts_at_changed=starts_at_changed)
         if values["capacity"] < event.seats_taken:
             raise DomainError(
                 "CAPACITY_BELOW_TAKEN",
                 f"{event.seats_taken} seats are taken: the capacity cannot be lower",
                 field="capacity",
             )
+        # Checked only when the capacity drops: another change is never refused over a party seated before.
+        largest = await _largest_active_party(event.id) if values["capacity"] < event.capacity else 0
+        if values["capacity"] < largest:
+            raise DomainError(
+                "CAPACITY_BELOW_PARTY",
+                f"A party of {largest} seats is registered: the capacity cannot be lower",
+                field="capacity",
+            )
         event.update_from_dict(values)
         await event.save()
-        await _promote_waitlist(event, now)
+        heads = await _waitlist_heads(event, event.capacity - event.seats_taken, now)
+        await ledger.lock_members(head.member_id for head in heads)
+        await _promote_waitlist(event, heads, now)
     return event
 
 
+async def _largest_active_party(event_id: int) -> int:
+    """The most seats one confirmed or waitlisted registration of the event takes; 0 without any."""
+    guests = await models.EventRegistration.filter(event_id=event_id, status__in=ACTIVE).values_list(
+        "guests", flat=True
+    )
+    return 1 + max(guests) if guests else 0
+
+
 async def cancel_event(*, viewer: Viewer, event_id: int, reason: str, now: datetime | None = None) -> models.Event:
-    """Cancel an event: every registration is cancelled, its points refunded or released, its guest passes
-    given back, and each member is told in a message recorded as an interaction; all or nothing."""
+    """Cancel an event before it starts: every registration is cancelled, its points refunded or released,
+    its guest passes given back, and each member is told in a message recorded as an interaction; all or
+    nothing. Refused once the event has started: those checked in keep their attendance points."""
     require_permission(viewer, Permission.EVENT_MANAGE)
     reason = clean_text(reason, field="reason", max_length=500)
     now = now or ledger.utcnow()
     async with in_transaction():
         event = await _locked_event(event_id)
         _check_open_for_changes(event, now)
+        if event.starts_at <= now:
+            raise DomainError("EVENT_CLOSED", "The event has started", field="eventId")
         active = await models.EventRegistration.filter(event_id=event.id, status__in=ACTIVE).order_by("id")
         await ledger.lock_members(registration.member_id for registration in active)
         refunded: dict[int, int] = {}
@@ -314,6 +355,13 @@ async def _register(event_id: int, member_id: int, guests: int, staff_id: int | 
     event = await _locked_event(event_id)  # the first statement: concurrent registrations queue up here
     if event.status != EventStatus.SCHEDULED or event.starts_at <= now:
         raise DomainError("EVENT_CLOSED", "This event is no longer open for registration", field="eventId")
+    if 1 + guests > event.capacity:
+        # It could never be seated, and as the head of the waitlist it would block everyone behind it.
+        raise DomainError(
+            "PARTY_TOO_LARGE",
+            f"The event has {event.capacity} seat(s): a party of {1 + guests} cannot fit",
+            field="guests",
+        )
     member = (await ledger.lock_members([member_id]))[member_id]
     if member.status != MemberStatus.ACTIVE:
         raise DomainError("MEMBER_INACTIVE", "The membership is not active", field="memberId")
@@ -412,16 +460,23 @@ async def _give_back(registration: models.EventRegistration, reason: str, now: d
     return given_back
 
 
-async def _waitlist_heads(event: models.Event, free: int, now: datetime) -> list[models.EventRegistration]:
+async def _waitlist_heads(
+    event: models.Event, free: int, now: datetime, *, leaving: int | None = None
+) -> list[models.EventRegistration]:
     """The waitlisted registrations `free` seats would take, strictly in arrival order; under the event lock.
 
-    The head is never skipped for a smaller party behind it. None once the event has started.
+    `leaving`: a registration about to be cancelled, left out, so that the heads are those of the
+    waitlist as it will be. The head is never skipped for a smaller party behind it (no party exceeds
+    the capacity, so it is seated once enough seats come free). None once the event has started.
+    Called before the members are locked: the caller locks the heads with everyone else it touches.
     """
     if event.status != EventStatus.SCHEDULED or event.starts_at <= now or free <= 0:
         return []
     heads: list[models.EventRegistration] = []
-    waitlist = models.EventRegistration.filter(event_id=event.id, status=RegistrationStatus.WAITLISTED).order_by("id")
-    for registration in await waitlist.limit(free):
+    waitlist = models.EventRegistration.filter(event_id=event.id, status=RegistrationStatus.WAITLISTED)
+    if leaving is not None:
+        waitlist = waitlist.exclude(id=leaving)
+    for registration in await waitlist.order_by("id").limit(free):
         if 1 + registration.guests > free:
             break
         heads.append(registration)
@@ -429,15 +484,14 @@ async def _waitlist_heads(event: models.Event, free: int, now: datetime) -> list
     return heads
 
 
-async def _promote_waitlist(event: models.Event, now: datetime) -> list[int]:
-    """Confirm the waitlist's heads that fit in the free seats, capturing their holds; under the event lock.
+async def _promote_waitlist(event: models.Event, heads: list[models.EventRegistration], now: datetime) -> list[int]:
+    """Confirm `heads` (from `_waitlist_heads`), capturing their holds; under the event lock and with
+    their members already locked by the caller (locking them here could break the lock order).
 
     Returns the registrations promoted.
     """
-    heads = await _waitlist_heads(event, event.capacity - event.seats_taken, now)
     if not heads:
         return []
-    await ledger.lock_members(head.member_id for head in heads)
     for head in heads:
         if head.hold_entry_id is not None:
             entry = await ledger.capture(
@@ -494,9 +548,10 @@ async def _cancel_registration(event_id: int, registration_id: int, now: datetim
     if event.status != EventStatus.SCHEDULED or event.starts_at <= now:
         raise DomainError("EVENT_CLOSED", "The event has started or was cancelled", field="registrationId")
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED
-    # Everyone whose points move, locked together in id order: the leaver and those who will move up.
+    # Everyone whose points move, locked together in id order: the leaver and those who will move up,
+    # the heads of the waitlist as it will be without the leaver (who may have been its head).
     freed = 1 + registration.guests if was_confirmed else 0
-    heads = await _waitlist_heads(event, event.capacity - event.seats_taken + freed, now)
+    heads = await _waitlist_heads(event, event.capacity - event.seats_taken + freed, now, leaving=registration.id)
     await ledger.lock_members([registration.member_id, *(head.member_id for head in heads)])
     refund = now < event.cancellation_deadline
     given_back = await _give_back(registration, f"{event.title}: registration cancelled", now, refund=refund)
@@ -504,7 +559,7 @@ async def _cancel_registration(event_id: int, registration_id: int, now: datetim
         seats = 1 + registration.guests
         await models.Event.filter(id=event.id).update(seats_taken=F("seats_taken") - seats)
         event.seats_taken -= seats
-    promoted = await _promote_waitlist(event, now)
+    promoted = await _promote_waitlist(event, heads, now)
     return {
         "registration_id": registration.id,
         "event_id": event.id,
@@ -642,8 +697,12 @@ async def waitlist_positions(registration_ids: Iterable[int]) -> dict[int, int]:
 
 
 def may_read_registration(viewer: Viewer, *, member_id: int, account_manager_id: int | None) -> bool:
-    """A registration (and its feedback) is the member's own, the event staff's, and that of staff who may
-    read the member, account managers for their own members only."""
+    """A registration (and its feedback) is the member's own, the event staff's (EVENT_ATTENDEES_READ), and
+    that of staff with MEMBER_READ in scope: account managers for their own members only.
+
+    Gates the EventRegistration and EventFeedback nodes and `Member.eventRegistrations`; an event's
+    whole lists (`Event.registrations`, `Event.feedback`) need EVENT_ATTENDEES_READ (`may_read_attendees`).
+    """
     return (
         viewer.is_member_self(member_id)
         or has_permission(viewer, Permission.EVENT_ATTENDEES_READ)

@@ -31,7 +31,8 @@ AT_RISK when R <= 2 and (F >= 3 or M >= 3); REGULAR otherwise. `rfm_score` is "R
 grades one member at once after a visit, a purchase, a refund or a check-in. When a grading turns a
 member's churn risk to HIGH from something lower, a RETENTION_CALL task is raised for their
 account manager, once per member and day. A member's very first grading raises none: the club
-did not see their activity drop, it only started looking.
+did not see their activity drop, it only started looking. When a grading finds a visit after an open
+retention call was raised, the call is cancelled: "The member came back on <day>".
 """
 
 from __future__ import annotations
@@ -43,9 +44,10 @@ from decimal import Decimal
 from typing import Any
 
 from domain import models, tasks
-from domain.db import dialect, fetch_dicts
+from domain.db import day_sql, fetch_dicts
 from domain.ledger import utcnow
-from domain.models import ChurnRisk, InteractionKind, LifecycleStage, MemberStatus, Segment, TaskKind
+from domain.models import ChurnRisk, InteractionKind, LifecycleStage, MemberStatus, Segment, TaskKind, TaskStatus
+from domain.validation import as_utc
 
 BATCH_SIZE = 500
 TREND_DAYS = 90
@@ -170,23 +172,34 @@ def grade(activity: Activity, today: date) -> Grade:
 
 # --- the figures, in SQL ----------------------------------------------------------------------
 
-_DAY = {"sqlite": "date({})", "postgres": "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"}
+# Every visit: a purchase not wholly refunded, a VISIT interaction, an event check-in. One definition
+# for the grading and for the analytics; each source is filtered by the caller's condition.
+_VISIT_SOURCES = (
+    ("purchase", "created_at", "amount - refunded_amount > 0"),
+    ("interaction", "occurred_at", f"kind = '{InteractionKind.VISIT.value}'"),
+    ("event_registration", "checked_in_at", "checked_in_at IS NOT NULL"),
+)
+
+
+def visits_sql(condition: str) -> str:
+    """SQL for every visit as rows (member_id, at, day), `day` its UTC day as 'YYYY-MM-DD' text.
+
+    `condition` filters each source, `{at}` standing for its time column, e.g. "{at} <= $1": written
+    into each branch rather than around the union, so that every table's own indexes serve it.
+    """
+    return "\nUNION ALL\n".join(
+        f"SELECT member_id, {at} AS at, {day_sql(at)} AS day FROM {table}\n"
+        f"WHERE {where} AND {condition.replace('{at}', at)}"
+        for table, at, where in _VISIT_SOURCES
+    )
+
 
 _VISITS = """
 SELECT member_id, MAX(at) AS last_at,
   COUNT(DISTINCT CASE WHEN day > $2 THEN day END) AS last_90,
   COUNT(DISTINCT CASE WHEN day > $3 AND day <= $2 THEN day END) AS previous_90,
   COUNT(DISTINCT CASE WHEN day > $4 THEN day END) AS last_year
-FROM (
-  SELECT member_id, created_at AS at, {purchase_day} AS day FROM purchase
-  WHERE member_id IN ({members}) AND created_at <= $1 AND amount - refunded_amount > 0
-  UNION ALL
-  SELECT member_id, occurred_at AS at, {interaction_day} AS day FROM interaction
-  WHERE member_id IN ({members}) AND occurred_at <= $1 AND kind = '{visit}'
-  UNION ALL
-  SELECT member_id, checked_in_at AS at, {check_in_day} AS day FROM event_registration
-  WHERE member_id IN ({members}) AND checked_in_at IS NOT NULL AND checked_in_at <= $1
-) visits
+FROM ({visits}) visits
 GROUP BY member_id
 """
 # Whole cents, as in the tier figures: SQLite keeps decimals as text and floats would drift.
@@ -201,8 +214,7 @@ def _as_datetime(value: Any) -> datetime | None:
     """A timestamp from raw SQL: PostgreSQL gives datetimes, SQLite the stored text."""
     if value is None:
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 async def activities(members: Sequence[models.Member], *, now: datetime) -> dict[int, tuple[Activity, datetime | None]]:
@@ -211,16 +223,9 @@ async def activities(members: Sequence[models.Member], *, now: datetime) -> dict
         return {}
     today = now.astimezone(timezone.utc).date()
     ids = [member.id for member in members]
-    day = _DAY[dialect()]
     placeholders = ", ".join(f"${5 + i}" for i in range(len(ids)))
     visits = await fetch_dicts(
-        _VISITS.format(
-            members=placeholders,
-            purchase_day=day.format("created_at"),
-            interaction_day=day.format("occurred_at"),
-            check_in_day=day.format("checked_in_at"),
-            visit=InteractionKind.VISIT.value,
-        ),
+        _VISITS.format(visits=visits_sql(f"member_id IN ({placeholders}) AND {{at}} <= $1")),
         [
             now,
             (today - timedelta(days=TREND_DAYS)).isoformat(),
@@ -258,6 +263,8 @@ async def _grade(members: Sequence[models.Member], *, now: datetime) -> int:
     """Grade the members and store what changed; returns how many retention calls were raised."""
     today = now.astimezone(timezone.utc).date()
     figures = await activities(members, now=now)
+    last_visits = {member.id: last_at for member in members if (last_at := figures[member.id][1]) is not None}
+    await close_retention_calls(last_visits, now=now)
     unchanged: list[int] = []
     raised = 0
     for member in members:
@@ -279,14 +286,14 @@ async def _grade(members: Sequence[models.Member], *, now: datetime) -> int:
         )
         turned_high = new.churn_risk is ChurnRisk.HIGH and member.churn_risk is not ChurnRisk.HIGH
         if updated and turned_high and member.care_computed_at is not None and member.status is MemberStatus.ACTIVE:
-            await raise_retention_call(member, today=today, now=now)
-            raised += 1
+            _, created = await raise_retention_call(member, today=today, now=now)
+            raised += created
     if unchanged:
         await models.Member.filter(id__in=unchanged).update(care_computed_at=now)
     return raised
 
 
-async def raise_retention_call(member: models.Member, *, today: date, now: datetime) -> models.Task:
+async def raise_retention_call(member: models.Member, *, today: date, now: datetime) -> tasks.Raised:
     return await tasks.raise_task(
         source_key=f"retention:{member.id}:{today.isoformat()}",
         kind=TaskKind.RETENTION_CALL,
@@ -297,6 +304,30 @@ async def raise_retention_call(member: models.Member, *, today: date, now: datet
         assignee_id=member.account_manager_id,
         now=now,
     )
+
+
+async def close_retention_calls(last_visits: dict[int, datetime], *, now: datetime) -> int:
+    """Cancel the open retention calls of members who visited again after the call was raised.
+
+    `last_visits` maps members to their last visit. A visit, not a lower risk: the call is about
+    visits that dropped, and a risk can also fall as old visits leave the 90-day windows. The member
+    may still be at HIGH risk: the account manager sees them come back and no call is due. One
+    statement to find the calls, then one conditional update per call, so that a call completed
+    meanwhile stays DONE. Returns how many were cancelled.
+    """
+    if not last_visits:
+        return 0
+    calls = await models.Task.filter(
+        kind=TaskKind.RETENTION_CALL, status=TaskStatus.OPEN, member_id__in=list(last_visits)
+    ).values("id", "member_id", "created_at")
+    cancelled = 0
+    for call in calls:
+        back = last_visits[call["member_id"]]
+        if back > call["created_at"]:
+            cancelled += await models.Task.filter(id=call["id"], status=TaskStatus.OPEN).update(
+                status=TaskStatus.CANCELLED, outcome=f"The member came back on {back:%Y-%m-%d}", completed_at=now
+            )
+    return cancelled
 
 
 async def recompute_all(*, now: datetime | None = None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -25,7 +25,7 @@ from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDen
 from domain.ledger import utcnow
 from domain.models import EventStatus, InteractionKind, MemberStatus, QuestionKind, SurveyTrigger
 from domain.policy import Permission, has_permission, in_scope, require_permission
-from domain.validation import clean_text
+from domain.validation import as_utc, clean_range, clean_text
 from domain.viewer import Viewer
 
 MAX_TITLE_LENGTH = 200
@@ -35,9 +35,13 @@ MAX_TEXT_ANSWER_LENGTH = 2000
 MAX_RECIPIENTS = 100
 VALID_FOR = timedelta(days=14)  # an instance can be answered this long after it was sent
 EVENT_LOOKBACK = timedelta(days=7)  # events that ended this recently get their survey sent
-MAX_RANGE = timedelta(days=3 * 366)  # the longest range the aggregates cover
 SCORES = {QuestionKind.NPS: (0, 10), QuestionKind.CSAT: (1, 5)}
 _CHUNK = 500
+
+
+def _now(now: datetime | None) -> datetime:
+    """The time a write or read is judged at, in UTC (a naive `now` is taken as UTC)."""
+    return as_utc(now) if now is not None else utcnow()
 
 
 # --- who sees what ------------------------------------------------------------------------
@@ -67,7 +71,7 @@ def member_instance_query(
     *, member_id: int, pending: bool | None, now: datetime | None = None
 ) -> QuerySet[models.SurveyInstance]:
     """A member's survey instances; pending: still to answer (true) or answered or expired (false)."""
-    now = now or utcnow()
+    now = _now(now)
     query = models.SurveyInstance.filter(member_id=member_id)
     if pending is True:
         query = query.filter(responded_at__isnull=True, expires_at__gt=now)
@@ -115,18 +119,44 @@ async def _active_survey(trigger: SurveyTrigger) -> models.Survey | None:
     return await models.Survey.filter(trigger=trigger, is_active=True).order_by("-created_at", "-id").first()
 
 
+_INSERT_COLUMNS = (
+    "survey_id",
+    "member_id",
+    "event_id",
+    "interaction_id",
+    "account_manager_id",
+    "source_key",
+    "sent_at",
+    "expires_at",
+)
+
+
+def _db_value(value: Any) -> Any:
+    return as_utc(value) if isinstance(value, datetime) else value
+
+
 async def _send(rows: list[models.SurveyInstance]) -> int:
-    """Insert the instances not sent yet; returns how many were new. Reruns and concurrent senders send once."""
+    """Insert the instances not sent yet; returns how many this call inserted.
+
+    Insert-if-absent on the unique `source_key` (ON CONFLICT DO NOTHING, both databases), counting
+    the keys the INSERT itself returns: a row a concurrent sender inserted first is neither
+    inserted again nor counted here, and no transaction is aborted.
+    """
+    table = models.SurveyInstance._meta.db_table
     sent = 0
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
-        keys = [row.source_key for row in chunk]
-        existing = set(await models.SurveyInstance.filter(source_key__in=keys).values_list("source_key", flat=True))
-        new = [row for row in chunk if row.source_key not in existing]
-        if new:
-            # Insert-if-absent: a concurrent sender's row wins quietly, and no transaction is aborted.
-            await models.SurveyInstance.bulk_create(new, ignore_conflicts=True)
-        sent += len(new)
+        width = len(_INSERT_COLUMNS)
+        values = ", ".join(
+            "(" + ", ".join(f"${i * width + j + 1}" for j in range(width)) + ")" for i in range(len(chunk))
+        )
+        params = [_db_value(getattr(row, column)) for row in chunk for column in _INSERT_COLUMNS]
+        inserted = await fetch_dicts(
+            f"INSERT INTO {table} ({', '.join(_INSERT_COLUMNS)}) VALUES {values} "
+            "ON CONFLICT (source_key) DO NOTHING RETURNING source_key",
+            params,
+        )
+        sent += len(inserted)
     return sent
 
 
@@ -135,7 +165,7 @@ async def send_due_surveys(*, now: datetime | None = None) -> int:
 
     Returns how many instances were sent; safe to run as often as wanted and in several processes.
     """
-    now = now or utcnow()
+    now = _now(now)
     survey = await _active_survey(SurveyTrigger.AFTER_EVENT)
     if survey is None:
         return 0
@@ -163,7 +193,7 @@ async def send_due_surveys(*, now: datetime | None = None) -> int:
 
 async def send_after_visit(*, interaction_id: int, now: datetime | None = None) -> models.SurveyInstance | None:
     """Send the active after-visit survey to the member the visit was with, once per visit; None when there is none."""
-    now = now or utcnow()
+    now = _now(now)
     survey = await _active_survey(SurveyTrigger.AFTER_VISIT)
     if survey is None:
         return None
@@ -216,7 +246,7 @@ async def send_survey(
             raise NotFound("Member", field=f"memberIds.{i}")
         if members[member_id][0] != MemberStatus.ACTIVE:
             raise DomainError("MEMBER_INACTIVE", "This member's membership is not active", field=f"memberIds.{i}")
-    now = now or utcnow()
+    now = _now(now)
     unique = list(dict.fromkeys(member_ids))
     rows = [
         models.SurveyInstance(
@@ -315,7 +345,7 @@ async def submit_response(
     owner = await models.SurveyInstance.filter(id=instance_id).first().values_list("member_id", flat=True)
     if owner != viewer.id:
         raise NotFound("Survey", field="surveyInstanceId")
-    now = now or utcnow()
+    now = _now(now)
     arguments = {
         "instance_id": instance_id,
         "answers": [[answer.question_id, answer.score, answer.text] for answer in answers],
@@ -396,13 +426,6 @@ ORDER BY 1
 """
 
 
-def check_range(since: datetime, until: datetime) -> None:
-    if since >= until:
-        raise DomainError("INVALID", "`from` must be before `to`", field="from")
-    if until - since > MAX_RANGE:
-        raise DomainError("INVALID", "The range covers at most 3 years", field="from")
-
-
 async def nps_figures(
     *,
     grouping: NpsGrouping,
@@ -417,13 +440,13 @@ async def nps_figures(
     when each survey was sent). Groups without a key (answers about no event, members without an
     account manager) are left out of the EVENT and ACCOUNT_MANAGER groupings.
     """
-    check_range(since, until)
+    since, until = clean_range(since, until)
     group = {
         NpsGrouping.PERIOD: period_start_sql("submitted_at", period),
         NpsGrouping.EVENT: "event_id",
         NpsGrouping.ACCOUNT_MANAGER: "account_manager_id",
     }[grouping]
-    params: list[Any] = [since.astimezone(timezone.utc), until.astimezone(timezone.utc)]  # SQLite compares the text
+    params: list[Any] = [since, until]  # in UTC: SQLite compares the text
     conditions = ""
     if grouping != NpsGrouping.PERIOD:
         conditions += f" AND {group} IS NOT NULL"

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from domain import models
+from domain.db import fetch_dicts
 from domain.errors import DomainError, NotFound
 from domain.ledger import utcnow
 from domain.members import member_for_write
 from domain.models import TaskKind, TaskStatus
 from domain.policy import OWN_MEMBERS_ONLY, ROLE_PERMISSIONS, Permission, has_permission, require_permission
-from domain.validation import clean_text
+from domain.validation import as_utc, clean_text
 from domain.viewer import Viewer
+
+
+class Raised(NamedTuple):
+    """The task raised for an occasion, and whether this call created it (False: it existed already)."""
+
+    task: models.Task
+    created: bool
+
+
+# Insert-if-absent in one statement: `created` comes from the database itself, so two runs at once
+# cannot both count the task; a conflict does not abort the surrounding transaction, as a failed
+# INSERT would on PostgreSQL. RETURNING gives a row only when the row was inserted.
+_RAISE = """
+INSERT INTO task (source_key, kind, title, notes, due_at, member_id, assignee_id, status, outcome, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', $9)
+ON CONFLICT (source_key) DO NOTHING
+RETURNING id
+"""
 
 
 async def raise_task(
@@ -27,21 +47,17 @@ async def raise_task(
     assignee_id: int | None,
     notes: str = "",
     now: datetime | None = None,
-) -> models.Task:
-    """The task for `source_key` (e.g. "ticket:12"), created the first time only: safe to call again and concurrently."""
-    row = models.Task(
-        source_key=source_key,
-        kind=kind,
-        title=title,
-        notes=notes,
-        due_at=due_at,
-        member_id=member_id,
-        assignee_id=assignee_id,
-        created_at=now or utcnow(),
+) -> Raised:
+    """The task for `source_key` (e.g. "ticket:12"), created the first time only: safe to call again
+    and concurrently. `created` tells the one call that created it, for jobs that count what they raised."""
+    inserted = await fetch_dicts(
+        _RAISE,
+        [
+            source_key, kind.value, title, notes, as_utc(due_at), member_id, assignee_id, TaskStatus.OPEN.value,
+            as_utc(now or utcnow()),
+        ],
     )
-    # Insert-if-absent: a conflict does not abort the surrounding transaction, as a failed INSERT would on PostgreSQL.
-    await models.Task.bulk_create([row], ignore_conflicts=True)
-    return await models.Task.get(source_key=source_key)
+    return Raised(await models.Task.get(source_key=source_key), created=bool(inserted))
 
 
 # --- staff's own tasks --------------------------------------------------------------------------
@@ -83,7 +99,7 @@ def task_query(
     if member_id is not None:
         query = query.filter(member_id=member_id)
     if due_before is not None:
-        query = query.filter(due_at__lt=due_before)
+        query = query.filter(due_at__lt=as_utc(due_before))
     return query
 
 
@@ -108,13 +124,12 @@ async def create_task(
 ) -> models.Task:
     """A FOLLOW_UP task, assigned to the caller unless told otherwise; about a member the caller may write."""
     require_permission(viewer, Permission.TASK_WRITE)
-    now = now or utcnow()
+    now = as_utc(now or utcnow())
     if member_id is not None:
         await member_for_write(viewer=viewer, member_id=member_id, permission=Permission.TASK_WRITE, allow_self=False)
     title = clean_text(title, field="title", max_length=MAX_TITLE_LENGTH)
     notes = clean_text(notes, field="notes", max_length=MAX_NOTES_LENGTH, required=False)
-    if due_at.tzinfo is None:
-        raise DomainError("INVALID", "Give the due time with its time zone", field="dueAt")
+    due_at = as_utc(due_at)
     if due_at < now:
         raise DomainError("INVALID", "The due time is in the past", field="dueAt")
     assignee = await _assignee(assignee_id if assignee_id is not None else viewer.id)  # type: ignore[arg-type]

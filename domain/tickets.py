@@ -23,7 +23,7 @@ from domain.ledger import utcnow
 from domain.members import member_for_write
 from domain.models import TaskKind, TicketCategory, TicketSeverity, TicketStatus
 from domain.policy import OWN_MEMBERS_ONLY, ROLE_PERMISSIONS, Permission, has_permission, require_permission
-from domain.validation import clean_text
+from domain.validation import as_utc, clean_text
 from domain.viewer import Viewer
 
 MAX_SUBJECT_LENGTH = 200
@@ -68,7 +68,26 @@ UNRESOLVED = (TicketStatus.OPEN, TicketStatus.IN_PROGRESS)
 
 
 def sla_due_at(severity: TicketSeverity, created_at: datetime) -> datetime:
-    return created_at + RULES.sla[severity]
+    return as_utc(created_at) + RULES.sla[severity]
+
+
+def _now(now: datetime | None) -> datetime:
+    """The time a write or read is judged at, in UTC (a naive `now` is taken as UTC)."""
+    return as_utc(now) if now is not None else utcnow()
+
+
+def is_breached(
+    *, breached: bool, status: TicketStatus, sla_due_at: datetime, now: datetime | None = None
+) -> bool:
+    """Whether a ticket missed its SLA: flagged (resolved or closed late, or noticed by the hourly
+    job), or still unresolved past its due time now, before the job got to it."""
+    return breached or (status in UNRESOLVED and sla_due_at < _now(now))
+
+
+def breached_condition(breached: bool, *, now: datetime | None = None) -> Q:
+    """`is_breached` as SQL, so that the `breached` filter and the field agree."""
+    overdue = Q(status__in=UNRESOLVED) & Q(sla_due_at__lt=_now(now))
+    return Q(breached=True) | overdue if breached else Q(breached=False) & ~overdue
 
 
 def allowed_next(status: TicketStatus) -> tuple[TicketStatus, ...]:
@@ -128,8 +147,12 @@ def ticket_query(
     assignee_id: int | None = None,
     member_id: int | None = None,
     breached: bool | None = None,
+    now: datetime | None = None,
 ) -> QuerySet[models.Ticket]:
-    """The tickets the viewer may list, filtered: a member's own, or those a member of staff handles."""
+    """The tickets the viewer may list, filtered: a member's own, or those a member of staff handles.
+
+    `breached` as the field shows it: flagged, or unresolved past its SLA due time at `now`.
+    """
     if viewer.is_anonymous:
         raise NotAuthenticated()
     if viewer.is_member:
@@ -145,13 +168,21 @@ def ticket_query(
         "severity": severity,
         "assignee_id": assignee_id,
         "member_id": member_id,
-        "breached": breached,
     }
-    return query.filter(**{name: value for name, value in conditions.items() if value is not None})
+    query = query.filter(**{name: value for name, value in conditions.items() if value is not None})
+    if breached is not None:
+        query = query.filter(breached_condition(breached, now=now))
+    return query
 
 
 def member_ticket_query(*, member_id: int) -> QuerySet[models.Ticket]:
     return models.Ticket.filter(member_id=member_id)
+
+
+def response_query(*, ticket_id: int, with_internal: bool) -> QuerySet[models.TicketResponse]:
+    """A ticket's responses; without the internal notes for anyone but staff."""
+    query = models.TicketResponse.filter(ticket_id=ticket_id)
+    return query if with_internal else query.filter(is_internal=False)
 
 
 def response_visible(viewer: Viewer, response: models.TicketResponse) -> bool:
@@ -196,7 +227,7 @@ async def create_ticket(
     )
     subject = clean_text(subject, field="subject", max_length=MAX_SUBJECT_LENGTH)
     description = clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH, required=False)
-    now = now or utcnow()
+    now = _now(now)
     staff_id = viewer.id if viewer.is_staff else None
     async with in_transaction():
         ticket = await models.Ticket.create(
@@ -263,30 +294,44 @@ async def assign_ticket(
         raise DomainError(
             "INVALID_ASSIGNEE", "Assign the ticket to an active member of staff who handles tickets", field="assigneeId"
         )
-    if ticket.status == TicketStatus.CLOSED:
+    # Conditional on the row, not on the status read above: a ticket closed meanwhile stays unassigned.
+    assigned = await models.Ticket.filter(id=ticket.id).exclude(status=TicketStatus.CLOSED).update(
+        assignee_id=assignee.id, updated_at=_now(now)
+    )
+    if not assigned:
         raise DomainError("TICKET_CLOSED", "The ticket is closed", field="ticketId")
-    await models.Ticket.filter(id=ticket.id).update(assignee_id=assignee.id, updated_at=now or utcnow())
     return await models.Ticket.get(id=ticket.id)
 
 
 async def respond_to_ticket(
     *, viewer: Viewer, ticket_id: int, body: str, internal: bool = False, now: datetime | None = None
 ) -> models.TicketResponse:
-    """A reply on a ticket, by staff handling it or by its member; internal notes are staff's own."""
+    """A reply on a ticket, by staff handling it or by its member; internal notes are staff's own.
+
+    The reply is written in one transaction with a conditional UPDATE of the ticket's `updated_at`
+    (not closed): that UPDATE locks the row, so a concurrent close waits for the reply or the reply
+    is refused, and a closed ticket never gets one.
+    """
     ticket = await _ticket(viewer, ticket_id)
     if internal and not viewer.is_staff:
         raise DomainError("INVALID", "Only staff write internal notes", field="internal")
     body = clean_text(body, field="body", max_length=MAX_BODY_LENGTH)
+    now = _now(now)
+    closed = DomainError("TICKET_CLOSED", "The ticket is closed and takes no more responses", field="ticketId")
     if ticket.status == TicketStatus.CLOSED:
-        raise DomainError("TICKET_CLOSED", "The ticket is closed and takes no more responses", field="ticketId")
-    return await models.TicketResponse.create(
-        ticket_id=ticket.id,
-        staff_id=viewer.id if viewer.is_staff else None,
-        member_id=viewer.id if viewer.is_member else None,
-        body=body,
-        is_internal=internal,
-        created_at=now or utcnow(),
-    )
+        raise closed
+    async with in_transaction():
+        open_ = await models.Ticket.filter(id=ticket.id).exclude(status=TicketStatus.CLOSED).update(updated_at=now)
+        if not open_:
+            raise closed
+        return await models.TicketResponse.create(
+            ticket_id=ticket.id,
+            staff_id=viewer.id if viewer.is_staff else None,
+            member_id=viewer.id if viewer.is_member else None,
+            body=body,
+            is_internal=internal,
+            created_at=now,
+        )
 
 
 async def transition_ticket(
@@ -297,6 +342,9 @@ async def transition_ticket(
     The move is a conditional UPDATE on the status it was read with: of two concurrent moves from
     the same status, one wins and the other is told the move is no longer valid. A member may
     close their own ticket once it is resolved, nothing else.
+
+    A move that stops the SLA clock (from open or in progress to resolved or closed) after the due
+    time flags the breach in the same UPDATE, unless the hourly job flagged it already.
     """
     ticket = await _ticket(viewer, ticket_id)
     note = clean_text(note, field="note", max_length=MAX_NOTE_LENGTH, required=False)
@@ -307,7 +355,7 @@ async def transition_ticket(
             field="status",
         )
     check_transition(ticket.status, status)
-    now = now or utcnow()
+    now = _now(now)
     changes: dict[str, object] = {"status": status, "updated_at": now}
     if status == TicketStatus.RESOLVED:
         changes["resolved_at"] = now
@@ -315,8 +363,15 @@ async def transition_ticket(
         changes["closed_at"] = now
     elif status == TicketStatus.IN_PROGRESS and ticket.status == TicketStatus.RESOLVED:
         changes["resolved_at"] = None  # reopened: it is not resolved any more
+    late = ticket.status in UNRESOLVED and status not in UNRESOLVED and ticket.sla_due_at < now
     async with in_transaction():
-        moved = await models.Ticket.filter(id=ticket.id, status=ticket.status).update(**changes)
+        current_row = models.Ticket.filter(id=ticket.id, status=ticket.status)
+        moved = 0
+        if late and not ticket.breached:
+            # Flag only where not flagged yet: the job's earlier breached_at stays.
+            moved = await current_row.filter(breached=False).update(**changes, breached=True, breached_at=now)
+        if not moved:
+            moved = await current_row.update(**changes)
         if not moved:
             current = await models.Ticket.get(id=ticket.id)
             check_transition(current.status, status)  # raises: it moved on meanwhile
@@ -335,9 +390,11 @@ async def transition_ticket(
 async def flag_breaches(*, now: datetime | None = None) -> int:
     """Mark the unresolved tickets past their SLA due time as breached, in one UPDATE; returns how many.
 
-    Safe to run as often as wanted and in several processes: a ticket is flagged once.
+    Safe to run as often as wanted and in several processes: a ticket is flagged once. Reads do not
+    wait for it (see `is_breached`); it stamps `breached_at` and is what later alerts hang on.
+    Tickets resolved or closed late are flagged by their transition.
     """
-    now = now or utcnow()
+    now = _now(now)
     return await models.Ticket.filter(status__in=UNRESOLVED, sla_due_at__lt=now, breached=False).update(
         breached=True, breached_at=now
     )

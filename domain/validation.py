@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 from domain.errors import DomainError
 
@@ -50,3 +50,21 @@ def clean_birthday(birthday: date | None, *, today: date, field: str = "birthday
     if birthday > today or birthday.year < 1900:
         raise DomainError("INVALID", "Enter a birthday between 1900 and today", field=field)
     return birthday
+
+
+MAX_RANGE = timedelta(days=3 * 366)  # the longest range an aggregate covers
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Every time is kept in UTC; one given without an offset is taken as UTC, not as the server's zone."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def clean_range(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The range [since, until) in UTC; refused when empty, reversed or longer than three years."""
+    since, until = as_utc(since), as_utc(until)
+    if since >= until:
+        raise DomainError("INVALID", "`from` must be before `to`", field="from")
+    if until - since > MAX_RANGE:
+        raise DomainError("INVALID", "The range covers at most 3 years", field="to")
+    return since, until

@@ -7,15 +7,14 @@ from functools import partial
 from strawberry.dataloader import DataLoader
 
 from domain import models
-from loaders.batch import load_by_id, load_children
-from loaders.care import load_interaction_pages
+from loaders.batch import load_by_id, load_children, load_first_pages
 from loaders.events import (
     load_active_registration_by_event_and_member_id,
     load_average_rating_by_event_id,
+    load_registration_pages_by_event_and_status,
     load_waitlist_count_by_event_id,
     load_waitlist_position_by_registration_id,
 )
-from loaders.feedback import load_response_pages
 from loaders.points import load_balances_at, load_expiring_soon
 from loaders.tiers import load_benefits_by_member_and_tier_id, load_tier_progress_by_member_id
 
@@ -33,12 +32,15 @@ class Loaders:
         "event_by_id",
         "event_feedback_by_id",
         "event_feedback_by_registration_id",
+        "event_feedback_pages_by_event_id",
         "event_registration_by_id",
+        "event_registration_pages_by_event_and_status",
+        "event_registration_pages_by_member_id",
         "expiring_soon_by_member_and_days",
         "important_date_by_id",
         "important_dates_by_member_id",
         "interaction_by_id",
-        "interaction_page_by_member_and_size",
+        "interaction_pages_by_member_id",
         "ledger_entry_by_id",
         "lot_by_id",
         "lot_consumptions_by_entry_id",
@@ -46,17 +48,20 @@ class Loaders:
         "member_by_id",
         "preference_by_id",
         "preferences_by_member_id",
+        "public_ticket_response_pages_by_ticket_id",
         "purchase_by_id",
         "staff_by_id",
         "survey_answers_by_instance_id",
         "survey_by_id",
         "survey_instance_by_id",
+        "survey_instance_pages_by_member_id",
         "survey_question_by_id",
         "survey_questions_by_survey_id",
         "task_by_id",
         "ticket_by_id",
+        "ticket_pages_by_member_id",
         "ticket_response_by_id",
-        "ticket_response_page_by_ticket_and_cursor",
+        "ticket_response_pages_by_ticket_id",
         "ticket_status_changes_by_ticket_id",
         "tier_by_id",
         "tier_changes_by_member_id",
@@ -96,7 +101,9 @@ class Loaders:
         self.expiring_soon_by_member_and_days = DataLoader(load_expiring_soon)
         # Care
         self.interaction_by_id = DataLoader(partial(load_by_id, models.Interaction))
-        self.interaction_page_by_member_and_size = DataLoader(load_interaction_pages)
+        self.interaction_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.Interaction, "member_id", order_by=("-occurred_at", "-id"))
+        )
         self.task_by_id = DataLoader(partial(load_by_id, models.Task))
         # Events
         self.event_by_id = DataLoader(partial(load_by_id, models.Event))
@@ -105,6 +112,13 @@ class Loaders:
         self.event_feedback_by_registration_id = DataLoader(
             partial(load_children, models.EventFeedback, "registration_id")
         )
+        self.event_feedback_pages_by_event_id = DataLoader(
+            partial(load_first_pages, models.EventFeedback, "event_id", order_by=("id",))
+        )
+        self.event_registration_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.EventRegistration, "member_id", order_by=("-id",))
+        )
+        self.event_registration_pages_by_event_and_status = DataLoader(load_registration_pages_by_event_and_status)
         self.waitlist_count_by_event_id = DataLoader(load_waitlist_count_by_event_id)
         self.average_rating_by_event_id = DataLoader(load_average_rating_by_event_id)
         self.active_registration_by_event_and_member_id = DataLoader(load_active_registration_by_event_and_member_id)
@@ -112,7 +126,16 @@ class Loaders:
         # Feedback
         self.ticket_by_id = DataLoader(partial(load_by_id, models.Ticket))
         self.ticket_response_by_id = DataLoader(partial(load_by_id, models.TicketResponse))
-        self.ticket_response_page_by_ticket_and_cursor = DataLoader(load_response_pages)
+        self.ticket_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.Ticket, "member_id", order_by=("-id",))
+        )
+        # Staff read every response, members not the internal notes: one loader each.
+        self.ticket_response_pages_by_ticket_id = DataLoader(
+            partial(load_first_pages, models.TicketResponse, "ticket_id", order_by=("id",))
+        )
+        self.public_ticket_response_pages_by_ticket_id = DataLoader(
+            partial(load_first_pages, models.TicketResponse, "ticket_id", order_by=("id",), where="NOT is_internal")
+        )
         self.ticket_status_changes_by_ticket_id = DataLoader(
             partial(load_children, models.TicketStatusChange, "ticket_id")
         )
@@ -122,6 +145,9 @@ class Loaders:
             partial(load_children, models.SurveyQuestion, "survey_id", order_by=("position",))
         )
         self.survey_instance_by_id = DataLoader(partial(load_by_id, models.SurveyInstance))
+        self.survey_instance_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.SurveyInstance, "member_id", order_by=("-id",))
+        )
         self.survey_answers_by_instance_id = DataLoader(
             partial(load_children, models.SurveyAnswer, "instance_id", order_by=("id",))
         )

@@ -138,3 +138,28 @@ def page_of(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return connection(page_info=page_info, edges=edges)
+
+
+async def first_page_then_paginate(
+    loader: Any,
+    parent_id: int,
+    query: QuerySet[Any],
+    *,
+    first: int,
+    after: str | None,
+    node: Callable[[Any], NodeType],
+    sort: str | None = None,
+    descending: bool = False,
+) -> Connection[NodeType]:
+    """A list under each row of a page (a member's registrations, a ticket's responses): first pages
+    come from `loader` keyed (parent id, first + 1), one query for all the parents; a later page
+    (`after`) is read on its own with `paginate`, whose cursors the first page shares."""
+    if after is not None:
+        return await paginate(query, first=first, after=after, node=node, sort=sort, descending=descending)
+    first = check_page_size(first)
+    rows = await loader.load((parent_id, first + 1))
+    connection = page_of(
+        rows, first=first, has_previous=False, node=node, cursor=lambda row: cursor_of(row, "id", sort)
+    )
+    connection._count_query = query
+    return connection

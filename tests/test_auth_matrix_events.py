@@ -18,6 +18,7 @@ from domain.viewer import member_viewer, staff_viewer
 from tests.auth_matrix import (
     ADMINISTRATOR,
     ANONYMOUS,
+    CALLERS,
     CLUB_MANAGER,
     EVENT_MANAGER,
     FORBID,
@@ -27,6 +28,7 @@ from tests.auth_matrix import (
     NOT_MINE,
     NULL,
     OK,
+    OTHER_MEMBER,
     OWN_MANAGER,
     PARTNER_MANAGER,
     THE_MEMBER,
@@ -266,3 +268,30 @@ async def test_an_events_attendees_and_feedback_are_for_event_staff_only(client,
     }
     hidden = {"registrations": None, "feedback": None, "averageRating": None}
     assert result == {"data": {"event": shown if sees else hidden}}
+
+
+# fmt: off
+# Member.eventRegistrations: the registrations' own read rule (events.may_read_registration), not any MEMBER_READ.
+MEMBER_EVENT_REGISTRATIONS = dict(zip(CALLERS, (
+    NULL,     NULL,      OK,     OK,     OK,     NULL,     OK,     NULL,   OK,     OK), strict=True))
+# fmt: on
+
+MEMBER_REGISTRATIONS = """query($id: ID!) { member(id: $id) {
+  eventRegistrations { edges { node { event { title } } } } } }"""
+
+
+@pytest.mark.parametrize(("caller", "outcome"), MEMBER_EVENT_REGISTRATIONS.items())
+async def test_a_members_registrations_on_member(client, caller, outcome):
+    # given
+    club = await make_event_club()
+    # when
+    result = await gql(client, MEMBER_REGISTRATIONS, {"id": gid("Member", club.member.id)}, token=club.token(caller))
+    # then
+    if caller in (ANONYMOUS, OTHER_MEMBER, PARTNER_MANAGER):
+        assert result == {"data": {"member": None}}  # the member is out of sight altogether
+    elif outcome == OK:
+        titles = ["Rated", "Attended", "Registered"]  # newest first
+        edges = [{"node": {"event": {"title": title}}} for title in titles]
+        assert result == {"data": {"member": {"eventRegistrations": {"edges": edges}}}}
+    else:
+        assert result == {"data": {"member": {"eventRegistrations": None}}}

@@ -93,8 +93,9 @@ query($id: ID!, $first: Int!) {
   }
 }
 """
-# the member; the instances; the surveys; their questions; the answers; the answers' questions.
-SURVEY_STATEMENTS = 6
+# the member; the instances' ids (one windowed query over all members) and rows; the surveys; their
+# questions; the answers; the answers' questions.
+SURVEY_STATEMENTS = 7
 
 
 async def test_a_page_of_fifty_surveys_costs_as_many_statements_as_a_page_of_one(client, sql):
@@ -120,3 +121,52 @@ async def test_a_page_of_fifty_surveys_costs_as_many_statements_as_a_page_of_one
     assert len(edges) == 50 and one["data"]["member"]["surveys"]["edges"] == edges[:1]
     assert edges[0]["node"]["answers"] == [{"score": 49 % 11, "question": {"position": 1}}]
     assert len(statements_for_fifty) == len(statements_for_one) == SURVEY_STATEMENTS, "\n".join(statements_for_fifty)
+
+
+MEMBERS = """
+query($first: Int!) {
+  members(first: $first) {
+    edges {
+      node {
+        name
+        tickets(first: 2) { edges { node { subject breached } } pageInfo { hasNextPage } }
+        surveys(first: 2) { edges { node { survey { title } } } pageInfo { hasNextPage } }
+      }
+    }
+  }
+}
+"""
+# members; the tickets' ids (one windowed query over all members) and rows; the same for the survey
+# instances; their surveys.
+MEMBER_STATEMENTS = 6
+
+
+async def test_a_page_of_twenty_members_with_tickets_and_surveys_costs_as_much_as_a_page_of_one(client, sql):
+    # given: twenty members, each with three tickets and three surveys (one more than a page)
+    survey = await make_survey(title="After the gala")
+    for i in range(20):
+        member = await make_member(name=f"Member {i:02d}")
+        for n in range(3):
+            await make_ticket(member, subject=f"Ticket {i:02d}.{n}")
+            await make_survey_instance(survey, member)
+    token = staff_token(await make_staff(models.StaffRole.ADMINISTRATOR))
+    # when
+    sql.statements.clear()
+    one = await gql(client, MEMBERS, {"first": 1}, token=token)
+    statements_for_one = list(sql.statements)
+    sql.statements.clear()
+    twenty = await gql(client, MEMBERS, {"first": 20}, token=token)
+    statements_for_twenty = list(sql.statements)
+    # then
+    edges = twenty["data"]["members"]["edges"]
+    assert len(edges) == 20 and one["data"]["members"]["edges"] == edges[:1]
+    first = edges[0]["node"]
+    assert first["tickets"] == {
+        "edges": [{"node": {"subject": f"Ticket 00.{n}", "breached": False}} for n in (2, 1)],
+        "pageInfo": {"hasNextPage": True},
+    }
+    assert first["surveys"] == {
+        "edges": [{"node": {"survey": {"title": "After the gala"}}}] * 2,
+        "pageInfo": {"hasNextPage": True},
+    }
+    assert len(statements_for_twenty) == len(statements_for_one) == MEMBER_STATEMENTS, "\n".join(statements_for_twenty)

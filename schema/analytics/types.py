@@ -27,7 +27,10 @@ class MemberCounts:
     suspended: int = strawberry.field(description="Of them, suspended today")
     resigned: int = strawberry.field(description="Of them, resigned today")
     visited_last_90_days: int = strawberry.field(
-        description="Of them, those whose latest visit, purchase or attended event was in the 90 days up to `asOf`"
+        description=(
+            "Of them, those who visited (a purchase not wholly refunded, a VISIT interaction or an event "
+            "check-in) in the 90 days up to `asOf`"
+        )
     )
     joined_last_30_days: int = strawberry.field(description="Of them, those who joined in the 30 days up to `asOf`")
 

@@ -11,10 +11,9 @@ from typing import Any
 
 
 from domain import care, models
-from loaders.care import InteractionPageKey
 from schema.base import Info
 from schema.care.types import ChurnRisk, Interaction, LifecycleStage, Segment
-from schema.pagination import DEFAULT_PAGE_SIZE, Connection, check_page_size, cursor_of, page_of, paginate
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
 
 
 async def _row(root: Any, info: Info) -> models.Member | None:
@@ -52,26 +51,16 @@ async def last_visit_at(root: Any, info: Info) -> datetime | None:
 async def interactions(
     root: Any, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
 ) -> Connection[Interaction] | None:
-    """First pages come through a loader, so that a list of members costs one query for all of
-    them; a later page (`after`) is one member's, read on its own."""
+    """Newest first; a page of members gets all their first pages in one query."""
     if not care.may_read_care(info.context.viewer, account_manager_id=root.account_manager_id):
         return None
-    query = care.interaction_query(member_id=root.id)
-    if after is not None:
-        return await paginate(
-            query, first=first, after=after, node=Interaction.from_row, sort="occurred_at", descending=True
-        )
-    first = check_page_size(first)
-    rows = await info.context.loaders.interaction_page_by_member_and_size.load(
-        InteractionPageKey(member_id=root.id, limit=first + 1)
-    )
-    # The cursors of `paginate`, so that the next page continues from them.
-    connection = page_of(
-        rows,
+    return await first_page_then_paginate(
+        info.context.loaders.interaction_pages_by_member_id,
+        root.id,
+        care.interaction_query(member_id=root.id),
         first=first,
-        has_previous=False,
+        after=after,
         node=Interaction.from_row,
-        cursor=lambda row: cursor_of(row, "id", "occurred_at"),
+        sort="occurred_at",
+        descending=True,
     )
-    connection._count_query = query
-    return connection

@@ -56,7 +56,9 @@ class TaskFilter:
     status: TaskStatus | None = None
     kind: TaskKind | None = None
     member_id: relay.GlobalID | None = None
-    due_before: datetime | None = strawberry.field(default=None, description="Due strictly before this time")
+    due_before: datetime | None = strawberry.field(
+        default=None, description="Due strictly before this time; without an offset: UTC"
+    )
 
 
 @strawberry.type

@@ -94,9 +94,11 @@ class Task(relay.Node):
     notes: str
     due_at: datetime
     status: TaskStatus
-    outcome: str = strawberry.field(description="What came of it, noted on completion")
+    outcome: str = strawberry.field(
+        description="What came of it, noted on completion; why, when the club cancelled it (the member came back)"
+    )
     created_at: datetime
-    completed_at: datetime | None
+    completed_at: datetime | None = strawberry.field(description="When it was done or cancelled")
     member_id: strawberry.Private[int | None]
     assignee_id: strawberry.Private[int | None]
     created_by_id: strawberry.Private[int | None]
@@ -114,7 +116,7 @@ class Task(relay.Node):
     async def created_by(self, info: Info) -> Staff | None:
         return await load_staff(info, self.created_by_id)
 
-    @strawberry.field
+    @strawberry.field(description="Who completed it; null when the club cancelled it by itself.")
     async def completed_by(self, info: Info) -> Staff | None:
         return await load_staff(info, self.completed_by_id)
 

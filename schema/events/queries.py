@@ -15,13 +15,16 @@ from schema.pagination import DEFAULT_PAGE_SIZE, Connection, paginate
 
 @strawberry.input(description="Narrows the event list; all given conditions must hold.")
 class EventFilter:
-    from_: datetime | None = strawberry.field(default=None, name="from", description="Starting at or after")
-    to: datetime | None = strawberry.field(default=None, description="Starting before")
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Starting at or after; without an offset: UTC"
+    )
+    to: datetime | None = strawberry.field(default=None, description="Starting before; without an offset: UTC")
     category: EventCategory | None = None
     eligible_for_me: bool = strawberry.field(
         default=False,
-        description="Only events the calling member may still register for: scheduled, not started, "
-        "open to their tier. Members only",
+        description="Only events open to the calling member's tier that are scheduled and not started. "
+        "Full events (registering joins the waitlist) and events they already registered for are included: "
+        "see seatsLeft and myRegistration. Members only",
     )
 
 

@@ -1,8 +1,10 @@
 """The event types: events (public club information), registrations and feedback (personal).
 
-A registration and its feedback are seen by the member, by event staff (EVENT_ATTENDEES_READ) and by
-staff who may read the member, account managers for their own members only; anyone else gets null.
-The check-in code is the member's own secret: only they see it.
+A registration and its feedback (as a node, or in `Member.eventRegistrations`) are seen by the member,
+by event staff (EVENT_ATTENDEES_READ) and by staff with MEMBER_READ in scope, account managers for their
+own members only (`events.may_read_registration`); anyone else gets null. An event's whole lists of
+registrations and feedback are for event staff only (`events.may_read_attendees`). The check-in code
+is the member's own secret: only they see it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from strawberry import relay
 
 from domain import events, models
 from schema.base import Info, account_managers_of, pks
-from schema.pagination import DEFAULT_PAGE_SIZE, Connection, paginate
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
 from schema.tiers.types import Tier
 
 if TYPE_CHECKING:
@@ -195,7 +197,9 @@ class Event(relay.Node):
         row = await info.context.loaders.active_registration_by_event_and_member_id.load((self.id, viewer.id))
         return EventRegistration.from_row(row) if row else None
 
-    @strawberry.field(description="Registrations in arrival order; event staff only, null for others.")
+    @strawberry.field(
+        description="Registrations in arrival order, of one status when given; event staff only, null for others."
+    )
     async def registrations(
         self,
         info: Info,
@@ -205,8 +209,15 @@ class Event(relay.Node):
     ) -> Connection[EventRegistration] | None:
         if not events.may_read_attendees(info.context.viewer):
             return None
-        query = events.registration_query(event_id=self.id, status=status)
-        return await paginate(query, first=first, after=after, node=EventRegistration.from_row)
+        status_value = models.RegistrationStatus(status.value) if status is not None else None
+        return await first_page_then_paginate(
+            info.context.loaders.event_registration_pages_by_event_and_status,
+            (self.id, status_value),  # type: ignore[arg-type]  # the loader's parent key is (event, status)
+            events.registration_query(event_id=self.id, status=status_value),
+            first=first,
+            after=after,
+            node=EventRegistration.from_row,
+        )
 
     @strawberry.field(description="Ratings of those who attended, oldest first; event staff only, null for others.")
     async def feedback(
@@ -214,8 +225,13 @@ class Event(relay.Node):
     ) -> Connection[EventFeedback] | None:
         if not events.may_read_attendees(info.context.viewer):
             return None
-        return await paginate(
-            events.feedback_query(event_id=self.id), first=first, after=after, node=EventFeedback.from_row
+        return await first_page_then_paginate(
+            info.context.loaders.event_feedback_pages_by_event_id,
+            self.id,
+            events.feedback_query(event_id=self.id),
+            first=first,
+            after=after,
+            node=EventFeedback.from_row,
         )
 
     @strawberry.field(description="The mean rating; null without ratings, and for others than event staff.")

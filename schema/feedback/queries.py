@@ -11,6 +11,7 @@ from strawberry import relay
 from domain import surveys, tickets
 from domain.ledger import utcnow
 from domain.policy import OWN_MEMBERS_ONLY, Permission, require_permission
+from domain.validation import as_utc
 from schema.base import Info, node_pk_or_none
 from schema.feedback.types import (
     NpsFigure,
@@ -34,7 +35,10 @@ class TicketFilter:
     severity: TicketSeverity | None = None
     assignee_id: relay.GlobalID | None = None
     member_id: relay.GlobalID | None = None
-    breached: bool | None = None
+    breached: bool | None = strawberry.field(
+        default=None,
+        description="As the field shows it: flagged, or still unresolved past its SLA due time",
+    )
 
 
 @strawberry.type
@@ -73,8 +77,8 @@ class FeedbackQuery:
     @strawberry.field(
         description="NPS and CSAT figures of the answers submitted in [from, to), per period, event or account "
         "manager, in key order; a bounded aggregate, not a connection: the range covers at most 3 years "
-        "(default: the year up to now). Staff with FEEDBACK_READ; an account manager gets the figures of "
-        "their own members' answers only."
+        "(default: the year up to now); times without an offset are taken as UTC. Staff with FEEDBACK_READ; an "
+        "account manager gets the figures of their own members' answers only."
     )
     async def nps(
         self,
@@ -86,7 +90,7 @@ class FeedbackQuery:
     ) -> list[NpsFigure]:
         viewer = info.context.viewer
         require_permission(viewer, Permission.FEEDBACK_READ)
-        until = to or utcnow()
+        until = as_utc(to) if to else utcnow()  # a time without an offset is taken as UTC
         figures = await surveys.nps_figures(
             grouping=by,
             since=from_ or until - DEFAULT_NPS_RANGE,

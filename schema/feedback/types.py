@@ -16,9 +16,8 @@ from strawberry import relay
 
 from domain import models, surveys, tickets
 from domain.viewer import Viewer
-from loaders.feedback import ResponsePageKey
 from schema.base import Info, account_managers_of, pks
-from schema.pagination import DEFAULT_PAGE_SIZE, Connection, after_key_of, check_page_size, page_of
+from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
 from schema.staff.types import Staff, load_staff
 
 if TYPE_CHECKING:
@@ -69,9 +68,16 @@ async def _event(info: Info, event_id: int | None) -> Event | None:
 class TicketStatusChange:
     from_status: TicketStatus | None = strawberry.field(description="Null for the ticket's opening")
     to_status: TicketStatus
-    note: str
     created_at: datetime
     staff_id: strawberry.Private[int | None]
+    note_text: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Why it moved. Internal: staff write their reasons here, so it is null for anyone but staff, "
+        "the member included (even for a note the member wrote when closing their ticket)."
+    )
+    def note(self, info: Info) -> str | None:
+        return self.note_text if info.context.viewer.is_staff else None
 
     @strawberry.field(description="Who moved it; null when the member did: opened it, or closed it once resolved.")
     async def staff(self, info: Info) -> Staff | None:
@@ -82,7 +88,7 @@ class TicketStatusChange:
         return cls(
             from_status=row.from_status,
             to_status=row.to_status,
-            note=row.note,
+            note_text=row.note,
             created_at=row.created_at,
             staff_id=row.staff_id,
         )
@@ -160,14 +166,26 @@ class Ticket(relay.Node):
     sla_due_at: datetime = strawberry.field(
         description="When it must be resolved by: its creation plus the SLA of its severity"
     )
-    breached: bool = strawberry.field(description="Whether it was still unresolved at its SLA due time")
-    breached_at: datetime | None = strawberry.field(description="When the breach was noticed")
+    breached_at: datetime | None = strawberry.field(
+        description="When the breach was recorded: at the late resolution or close, or by the hourly check "
+        "for unresolved tickets (null until then, though `breached` is already true)"
+    )
     resolved_at: datetime | None
     closed_at: datetime | None
     created_at: datetime
     member_id: strawberry.Private[int]
     assignee_id: strawberry.Private[int | None]
     created_by_id: strawberry.Private[int | None]
+    breached_flag: strawberry.Private[bool]
+
+    @strawberry.field(
+        description="Whether it missed its SLA: resolved (or closed unresolved) after its SLA due time, or still unresolved "
+        "past it (true at once, without waiting for the hourly check)"
+    )
+    def breached(self) -> bool:
+        return tickets.is_breached(
+            breached=self.breached_flag, status=models.TicketStatus(self.status), sla_due_at=self.sla_due_at
+        )
 
     @strawberry.field(description="The member the ticket is about.")
     async def member(self, info: Info) -> MemberType:
@@ -187,19 +205,30 @@ class Ticket(relay.Node):
     def next_statuses(self) -> list[TicketStatus]:
         return list(tickets.allowed_next(models.TicketStatus(self.status)))
 
-    @strawberry.field(description="Replies, oldest first; the member does not see internal notes.")
+    @strawberry.field(
+        description="Replies, oldest first; the member does not see internal notes. The first pages of a whole "
+        "page of tickets come in one query; `totalCount` costs one COUNT per ticket, only when asked."
+    )
     async def responses(
         self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
     ) -> Connection[TicketResponse]:
-        first = check_page_size(first)
-        after_key = after_key_of(after, None)
+        loaders = info.context.loaders
         with_internal = info.context.viewer.is_staff
-        key = ResponsePageKey(self.id, first + 1, after_key[1] if after_key else 0, with_internal)
-        rows = await info.context.loaders.ticket_response_page_by_ticket_and_cursor.load(key)
-        connection = page_of(rows, first=first, has_previous=after_key is not None, node=TicketResponse.from_row)
-        count = models.TicketResponse.filter(ticket_id=self.id)
-        connection._count_query = count if with_internal else count.filter(is_internal=False)
-        return connection
+        query = tickets.response_query(ticket_id=self.id, with_internal=with_internal)
+        # Staff read the internal notes too, members not: a loader each, as their first pages differ.
+        pages = (
+            loaders.ticket_response_pages_by_ticket_id
+            if with_internal
+            else loaders.public_ticket_response_pages_by_ticket_id
+        )
+        return await first_page_then_paginate(
+            pages,
+            self.id,
+            query,
+            first=first,
+            after=after,
+            node=TicketResponse.from_row,
+        )
 
     @strawberry.field(description="Every step of its workflow, oldest first.")
     async def status_history(self, info: Info) -> list[TicketStatusChange]:
@@ -216,7 +245,6 @@ class Ticket(relay.Node):
             description=row.description,
             status=row.status,
             sla_due_at=row.sla_due_at,
-            breached=row.breached,
             breached_at=row.breached_at,
             resolved_at=row.resolved_at,
             closed_at=row.closed_at,
@@ -224,6 +252,7 @@ class Ticket(relay.Node):
             member_id=row.member_id,
             assignee_id=row.assignee_id,
             created_by_id=row.created_by_id,
+            breached_flag=row.breached,
         )
 
     @classmethod

@@ -159,7 +159,8 @@ class Member(relay.Node):
         resolver=points_fields.points_expiring_soon, description="Points that expire within `days`, per day."
     )
     event_registrations = strawberry.field(
-        resolver=event_fields.event_registrations, description="Event registrations, newest first."
+        resolver=event_fields.event_registrations,
+        description="Event registrations, newest first; null for those who may not see them.",
     )
     tickets = strawberry.field(
         resolver=feedback_fields.member_tickets,

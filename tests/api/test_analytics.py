@@ -9,10 +9,13 @@ from domain import ledger, models
 from tests.factories import (
     gid,
     gql,
+    make_attendance,
     make_earning,
     make_event,
+    make_interaction,
     make_member,
     make_points_refund,
+    make_spend,
     make_staff,
     make_survey,
     make_survey_instance,
@@ -60,27 +63,45 @@ def bad_input(message: str, path: list[str]) -> dict[str, Any]:
 
 
 async def test_members_are_counted_by_status_and_by_activity_up_to_a_moment(client):
-    # given: the windows end on 30 June 2026 at noon
-    await make_member(joined_on=date(2020, 1, 1), last_visit_at=at(2026, 6, 1))  # visited
-    await make_member(joined_on=date(2026, 6, 15))  # joined within 30 days
-    await make_member(joined_on=date(2024, 1, 1), status=models.MemberStatus.SUSPENDED, last_visit_at=at(2026, 3, 1))
-    await make_member(joined_on=date(2025, 1, 1), status=models.MemberStatus.RESIGNED, last_visit_at=at(2026, 4, 2))
-    await make_member(joined_on=date(2026, 7, 15), last_visit_at=at(2026, 7, 20))  # joined after: not counted
-    await make_member(joined_on=date(2026, 5, 31), last_visit_at=at(2026, 7, 1))  # 30 days before, visit after
+    # given: the windows end on 30 June 2026 at noon; visits count from 1 April at noon (excluded).
+    # `last_visit_at` is set as a grading today would leave it: it must not be what is counted.
+    event = await make_event(starts_at=at(2026, 3, 1, 18))
+    came_and_came_again = await make_member(joined_on=date(2020, 1, 1), last_visit_at=at(2026, 7, 10))
+    await make_spend(came_and_came_again, "80.00", at=at(2026, 6, 1))
+    await make_interaction(came_and_came_again, kind=models.InteractionKind.VISIT, at=at(2026, 6, 2))  # counted once
+    await make_spend(came_and_came_again, "80.00", at=at(2026, 7, 10))  # after `asOf`
+    await make_member(joined_on=date(2026, 6, 15))  # joined within 30 days, never came
+    suspended = await make_member(joined_on=date(2024, 1, 1), status=models.MemberStatus.SUSPENDED)
+    await make_interaction(suspended, kind=models.InteractionKind.VISIT, at=at(2026, 4, 2))  # visited
+    resigned = await make_member(joined_on=date(2025, 1, 1), status=models.MemberStatus.RESIGNED)
+    await make_attendance(event, resigned, checked_in_at=at(2026, 3, 1, 18))  # before the 90 days
+    joined_after = await make_member(joined_on=date(2026, 7, 15))  # joined after: not counted at all
+    await make_spend(joined_after, "50.00", at=at(2026, 7, 20))
+    checked_in_after = await make_member(joined_on=date(2026, 5, 31), last_visit_at=at(2026, 6, 20))
+    await make_attendance(event, checked_in_after, checked_in_at=at(2026, 7, 1))  # 30 days before, visit after
+    refunded = await make_member(joined_on=date(2020, 1, 1), last_visit_at=at(2026, 6, 10))
+    await make_spend(refunded, "40.00", refunded="40.00", at=at(2026, 6, 10))  # wholly refunded: no visit
+    await make_interaction(refunded, kind=models.InteractionKind.CALL, at=at(2026, 6, 11))  # a call is no visit
+    on_the_end = await make_member(joined_on=date(2020, 1, 1))
+    await make_spend(on_the_end, "10.00", at=at(2026, 6, 30))  # exactly `asOf`: inside
+    on_the_start = await make_member(joined_on=date(2020, 1, 1))
+    await make_interaction(on_the_start, kind=models.InteractionKind.VISIT, at=at(2026, 4, 1))  # 90 days before: out
     query = """query($asOf: DateTime) { analytics { members(asOf: $asOf) {
       total active suspended resigned visitedLast90Days joinedLast30Days } } }"""
     # when
     result = await gql(client, query, {"asOf": "2026-06-30T12:00:00Z"}, token=await manager_token())
     # then
-    members = {"total": 5, "active": 3, "suspended": 1, "resigned": 1, "visitedLast90Days": 2, "joinedLast30Days": 1}
+    members = {"total": 8, "active": 6, "suspended": 1, "resigned": 1, "visitedLast90Days": 3, "joinedLast30Days": 1}
     assert result == {"data": {"analytics": {"members": members}}}
 
 
 async def test_members_without_a_moment_are_counted_up_to_now(client):
-    # given
+    # given: visits no grading has seen yet (`last_visit_at` is empty): yesterday, and 100 days ago
     now = datetime.now(timezone.utc)
-    await make_member(joined_on=now.date() - timedelta(days=2), last_visit_at=now - timedelta(days=1))
-    await make_member(joined_on=now.date() - timedelta(days=400), last_visit_at=now - timedelta(days=100))
+    recent = await make_member(joined_on=now.date() - timedelta(days=2))
+    await make_interaction(recent, kind=models.InteractionKind.VISIT, at=now - timedelta(days=1))
+    old = await make_member(joined_on=now.date() - timedelta(days=400))
+    await make_spend(old, "25.00", at=now - timedelta(days=100))
     query = "{ analytics { members { total active visitedLast90Days joinedLast30Days } } }"
     # when
     result = await gql(client, query, token=await manager_token())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain import ledger, models
+from domain import events, ledger, models
+from domain.viewer import staff_viewer
 from tests.factories import (
     gid,
     gql,
@@ -96,3 +97,30 @@ async def test_a_cancelled_event_cannot_be_cancelled_again_nor_a_finished_one(cl
             }
         }
     }
+
+
+async def test_an_event_that_has_started_cannot_be_cancelled(client):
+    # given: a paid seat, checked in at the door; then the event began half an hour ago
+    event = await make_event(capacity=2, price_points=20, starts_in=timedelta(hours=1))
+    member = await make_member()
+    await make_earning(member, 100, at=ledger.utcnow() - timedelta(days=1))
+    registration = await make_registration(event, member)
+    desk = await make_staff(models.StaffRole.FRONT_DESK)
+    await events.check_in(viewer=staff_viewer(desk.id, desk.role), registration_id=registration.id)
+    now = ledger.utcnow()
+    await models.Event.filter(id=event.id).update(
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1),
+        cancellation_deadline=now - timedelta(hours=48),
+    )
+    balance = await points_of(member)
+    manager = await make_staff(models.StaffRole.EVENT_MANAGER)
+    # when
+    result = await gql(client, CANCEL, cancel(event), token=staff_token(manager))
+    # then: refused; the seat stays paid and attended, nobody is refunded
+    errors = [{"field": "eventId", "code": "EVENT_CLOSED", "message": "The event has started"}]
+    assert result == {"data": {"eventCancel": {"event": None, "errors": errors}}}
+    row = await models.EventRegistration.get(id=registration.id)
+    assert (str(row.status), row.checked_in_at is not None, row.refund_entry_id) == ("confirmed", True, None)
+    assert str((await models.Event.get(id=event.id)).status) == "scheduled"
+    assert await points_of(member) == balance

@@ -99,3 +99,21 @@ async def test_invalid_values_are_refused_and_nothing_is_created(client, fields,
     errors = [{"field": field, "code": code, "message": message}]
     assert result == {"data": {"eventCreate": {"event": None, "errors": errors}}}
     assert await models.Event.all().count() == 0
+
+
+async def test_times_without_an_offset_are_taken_as_utc(client):
+    # given
+    manager = await make_staff(models.StaffRole.EVENT_MANAGER)
+    variables = event_input(
+        startsAt="2099-01-01T00:00:00", endsAt="2099-01-01T03:00:00", cancellationDeadline="2098-12-31T12:00:00"
+    )
+    # when
+    result = await gql(client, CREATE, variables, token=staff_token(manager))
+    # then
+    event = result["data"]["eventCreate"]["event"]
+    assert result["data"]["eventCreate"]["errors"] == []
+    assert (event["startsAt"], event["endsAt"], event["cancellationDeadline"]) == (
+        "2099-01-01T00:00:00+00:00",
+        "2099-01-01T03:00:00+00:00",
+        "2098-12-31T12:00:00+00:00",
+    )

@@ -212,3 +212,21 @@ async def test_the_same_key_for_another_event_is_refused(client):
         "IDEMPOTENCY_KEY_REUSED",
         "This idempotency key was already used for a different request; use a new key",
     )
+
+
+async def test_a_party_larger_than_the_event_is_refused_and_never_blocks_the_waitlist(client):
+    # given: two seats, both taken; a Gold member with guest passes asks for three
+    tiers = await make_tiers()
+    event = await make_event(capacity=2)
+    await make_registration(event, await member_with(0))
+    await make_registration(event, await member_with(0))
+    party = await member_with(0, tier=tiers["Gold"])
+    later = await member_with(0)
+    # when
+    result = await gql(client, REGISTER, register(event, guests=2), token=member_token(party))
+    queued = await gql(client, REGISTER, register(event, idempotencyKey="key-2"), token=member_token(later))
+    # then: refused outright, no guest pass used; the next member heads the waitlist
+    assert result == refused_with("guests", "PARTY_TOO_LARGE", "The event has 2 seat(s): a party of 3 cannot fit")
+    assert await models.EventRegistration.filter(member_id=party.id).count() == 0
+    assert await models.BenefitUsage.filter(member_id=party.id).count() == 0
+    assert queued["data"]["eventRegister"]["registration"]["waitlistPosition"] == 1

@@ -117,3 +117,78 @@ async def test_values_cannot_be_cleared_or_made_invalid(client):
     # then
     assert cleared == refused_with("title", "REQUIRED", "This value cannot be cleared")
     assert backwards == refused_with("endsAt", "INVALID", "The event must end after it starts")
+
+
+async def test_the_capacity_cannot_drop_below_the_largest_waiting_party(client):
+    # given: one seat taken, a party of three waiting for four seats
+    tiers = await make_tiers()
+    event = await make_event(capacity=3)
+    await make_registration(event, await make_member())
+    await make_registration(event, await make_member(tier=tiers["Gold"]), guests=2)
+    # when
+    result = await gql(client, UPDATE, update(event, capacity=2), token=await manager_token())
+    # then: 2 is above the seats taken, but the party could never be seated
+    assert result == refused_with(
+        "capacity", "CAPACITY_BELOW_PARTY", "A party of 3 seats is registered: the capacity cannot be lower"
+    )
+    assert (await models.Event.get(id=event.id)).capacity == 3
+
+
+DEADLINE = """
+mutation($input: EventUpdateInput!) {
+  eventUpdate(input: $input) { event { startsAt cancellationDeadline } errors { field code message } }
+}
+"""
+
+
+async def test_moving_the_start_moves_the_cancellation_deadline_unless_one_is_given(client):
+    # given: a week ahead, refundable until 48 hours before
+    start = ledger.utcnow().replace(microsecond=0) + timedelta(days=7)
+    earlier = await make_event(starts_at=start, hours=2)
+    later = await make_event(starts_at=start, hours=2)
+    given = await make_event(starts_at=start, hours=2)
+    token = await manager_token()
+    moved_up, moved_back = start - timedelta(days=4), start + timedelta(hours=1)
+    # when: three days ahead now (the old deadline would be after the start), or an hour later
+    up = await gql(client, DEADLINE, update(earlier, startsAt=moved_up.isoformat()), token=token)
+    back = await gql(
+        client,
+        DEADLINE,
+        update(later, startsAt=moved_back.isoformat(), endsAt=(moved_back + timedelta(hours=2)).isoformat()),
+        token=token,
+    )
+    own = await gql(
+        client,
+        DEADLINE,
+        update(given, startsAt=moved_up.isoformat(), cancellationDeadline=(moved_up - timedelta(hours=1)).isoformat()),
+        token=token,
+    )
+    # then
+    def shown(starts, deadline):
+        event = {"startsAt": starts.isoformat(), "cancellationDeadline": deadline.isoformat()}
+        return {"data": {"eventUpdate": {"event": event, "errors": []}}}
+
+    assert up == shown(moved_up, moved_up - timedelta(hours=48))
+    assert back == shown(moved_back, moved_back - timedelta(hours=48))
+    assert own == shown(moved_up, moved_up - timedelta(hours=1))
+
+
+async def test_times_without_an_offset_are_taken_as_utc(client):
+    # given
+    event = await make_event()
+    # when
+    result = await gql(
+        client,
+        DEADLINE,
+        update(event, startsAt="2099-01-01T00:00:00", endsAt="2099-01-01T03:00:00"),
+        token=await manager_token(),
+    )
+    # then
+    assert result == {
+        "data": {
+            "eventUpdate": {
+                "event": {"startsAt": "2099-01-01T00:00:00+00:00", "cancellationDeadline": "2098-12-30T00:00:00+00:00"},
+                "errors": [],
+            }
+        }
+    }

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from unittest.mock import ANY
+
+import pytest
 
 from domain import events, ledger, models
 from domain.viewer import member_viewer, staff_viewer
@@ -223,3 +225,49 @@ async def test_a_members_registrations_newest_first_for_them_and_staff_only(clie
         }
     }
     assert own == desk == expected
+
+
+# Taken as UTC by the events module itself, not left to the ORM's fallback (a warning, and the configured zone).
+@pytest.mark.filterwarnings("error:DateTimeField:RuntimeWarning")
+async def test_filter_times_without_an_offset_are_taken_as_utc(client):
+    # given
+    await make_event(title="New year", starts_at=datetime(2099, 1, 1, 0, 30, tzinfo=timezone.utc))
+    await make_event(title="The day after", starts_at=datetime(2099, 1, 2, 0, 30, tzinfo=timezone.utc))
+    # when
+    result = await gql(client, EVENTS, {"filter": {"from": "2099-01-01T00:00:00", "to": "2099-01-01T01:00:00"}})
+    # then
+    assert titles(result) == ["New year"]
+
+
+async def test_registrations_page_on_from_the_first_page_with_its_cursor(client):
+    # given: three members on a one-seat event's waitlist behind a fourth, each also registered elsewhere
+    event = await make_event(title="Gala", capacity=1)
+    other = await make_event(title="Salon")
+    members = [await make_member(name=f"Member {n}") for n in range(4)]
+    for member in members:
+        await make_registration(event, member)
+    await make_registration(other, members[0])
+    token = staff_token(await make_staff(models.StaffRole.EVENT_MANAGER))
+    waiting = """query($id: ID!, $after: String) { event(id: $id) {
+      registrations(first: 2, after: $after, status: WAITLISTED) {
+        edges { node { member { name } } } pageInfo { hasNextPage endCursor } } } }"""
+    mine = """query($id: ID!, $after: String) { member(id: $id) {
+      eventRegistrations(first: 1, after: $after) {
+        edges { node { event { title } } } pageInfo { hasNextPage endCursor } } } }"""
+
+    async def walk(query, variables, field):
+        names, after = [], None
+        while True:
+            result = await gql(client, query, {**variables, "after": after}, token=token)
+            connection = next(iter(result["data"].values()))[field]
+            names.append([next(iter(edge["node"].values())) for edge in connection["edges"]])
+            if not connection["pageInfo"]["hasNextPage"]:
+                return names
+            after = connection["pageInfo"]["endCursor"]
+
+    # when
+    waitlist = await walk(waiting, {"id": gid("Event", event.id)}, "registrations")
+    own = await walk(mine, {"id": gid("Member", members[0].id)}, "eventRegistrations")
+    # then
+    assert waitlist == [[{"name": "Member 1"}, {"name": "Member 2"}], [{"name": "Member 3"}]]
+    assert own == [[{"title": "Salon"}], [{"title": "Gala"}]]

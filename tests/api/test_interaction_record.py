@@ -1,11 +1,23 @@
-"""interactionRecord: staff log a visit, call, message or gift; a visit grades the member again."""
+"""interactionRecord: staff log a visit, call, message or gift; a visit grades the member again and sends a survey."""
 
+import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain import models
-from tests.factories import gid, gql, make_member, make_staff, make_tiers, member_token, refused, staff_token
+from domain import lifecycle, models, surveys
+from tests.factories import (
+    gid,
+    gql,
+    make_member,
+    make_staff,
+    make_survey,
+    make_task,
+    make_tiers,
+    member_token,
+    refused,
+    staff_token,
+)
 
 RECORD = """
 mutation($input: InteractionRecordInput!) {
@@ -84,6 +96,108 @@ async def test_the_time_defaults_to_now(client):
     assert result["data"]["interactionRecord"]["errors"] == []
     row = await models.Interaction.get(member_id=member.id)
     assert before <= row.occurred_at <= datetime.now(timezone.utc)
+
+
+async def test_a_time_without_an_offset_is_taken_as_utc(client):
+    # given
+    manager, member = await a_managed_member()
+    at = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(microsecond=0)
+    naive = at.replace(tzinfo=None).isoformat()  # e.g. "2026-11-25T09:00:00"
+    # when
+    result = await record(client, staff_token(manager), member, occurredAt=naive)
+    # then
+    assert result["data"]["interactionRecord"]["interaction"]["occurredAt"] == at.isoformat()  # "...+00:00"
+    assert result["data"]["interactionRecord"]["errors"] == []
+    assert await models.Interaction.filter(member_id=member.id).values_list("occurred_at", flat=True) == [at]
+
+
+async def test_a_visit_sends_the_after_visit_survey(client):
+    # given
+    manager, member = await a_managed_member()
+    survey = await make_survey(models.SurveyTrigger.AFTER_VISIT)
+    # when
+    result = await record(client, staff_token(manager), member, kind="VISIT", summary="Lunch")
+    # then
+    assert result["data"]["interactionRecord"]["errors"] == []
+    visit = await models.Interaction.get(member_id=member.id)
+    sent = await models.SurveyInstance.all().values_list("survey_id", "member_id", "source_key")
+    assert sent == [(survey.id, member.id, f"visit:{visit.id}")]
+
+
+async def test_a_failed_grading_stores_nothing_and_a_retry_records_the_visit_once(client, monkeypatch):
+    # given: the grading of the visit fails once, after the interaction was written
+    manager, member = await a_managed_member()
+    working = lifecycle.activities
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(lifecycle, "activities", broken)
+    at = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+    # when
+    failed = await record(client, staff_token(manager), member, kind="VISIT", summary="Dinner", occurredAt=at.isoformat())
+    # then: the client is told of an unexpected error, and nothing of the visit is kept
+    assert failed["data"] is None
+    assert failed["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+    assert await models.Interaction.all().count() == 0
+    assert (await models.Member.get(id=member.id)).last_visit_at is None
+    # when: the client retries once the grading works again
+    monkeypatch.setattr(lifecycle, "activities", working)
+    retried = await record(client, staff_token(manager), member, kind="VISIT", summary="Dinner", occurredAt=at.isoformat())
+    # then: the visit is recorded once, and graded
+    assert retried["data"]["interactionRecord"]["errors"] == []
+    assert await models.Interaction.all().values_list("kind", "occurred_at") == [(models.InteractionKind.VISIT, at)]
+    assert (await models.Member.get(id=member.id)).last_visit_at == at
+
+
+async def test_a_survey_that_cannot_be_sent_is_logged_and_the_visit_still_recorded(client, monkeypatch, caplog):
+    # given: an after-visit survey, and sending it fails
+    manager, member = await a_managed_member()
+    await make_survey(models.SurveyTrigger.AFTER_VISIT)
+    send = surveys.send_after_visit
+
+    async def broken(*, interaction_id, now=None):
+        raise RuntimeError("the survey could not be sent")
+
+    monkeypatch.setattr(surveys, "send_after_visit", broken)
+    caplog.set_level(logging.ERROR, logger="clubgraph.care")
+    at = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0)
+    # when
+    result = await record(client, staff_token(manager), member, kind="VISIT", summary="Dinner", occurredAt=at.isoformat())
+    # then: the visit is recorded and graded, without its survey
+    assert result["data"]["interactionRecord"]["errors"] == []
+    assert result["data"]["interactionRecord"]["member"]["lastVisitAt"] == at.isoformat()
+    visit = await models.Interaction.get(member_id=member.id)
+    assert await models.SurveyInstance.all().count() == 0
+    # and the failure is logged, naming the visit, so that the survey can be sent later, once
+    records = [r for r in caplog.records if r.name == "clubgraph.care"]
+    assert [(r.levelname, r.getMessage(), str(r.exc_info[1])) for r in records] == [
+        (
+            "ERROR",
+            f"the after-visit survey for interaction {visit.id} was not sent; "
+            f"surveys.send_after_visit(interaction_id={visit.id}) sends it once",
+            "the survey could not be sent",
+        )
+    ]
+    monkeypatch.setattr(surveys, "send_after_visit", send)
+    await surveys.send_after_visit(interaction_id=visit.id)
+    assert await models.SurveyInstance.filter(source_key=f"visit:{visit.id}").count() == 1
+
+
+async def test_a_visit_cancels_the_members_open_retention_call(client):
+    # given: the club raised a retention call two days ago
+    manager, member = await a_managed_member()
+    call = await make_task(member=member, assignee=manager, kind=models.TaskKind.RETENTION_CALL)
+    await models.Task.filter(id=call.id).update(created_at=datetime.now(timezone.utc) - timedelta(days=2))
+    at = (datetime.now(timezone.utc) - timedelta(minutes=10)).replace(microsecond=0)
+    # when
+    result = await record(client, staff_token(manager), member, kind="VISIT", summary="Lunch", occurredAt=at.isoformat())
+    # then
+    assert result["data"]["interactionRecord"]["errors"] == []
+    cancelled = await models.Task.get(id=call.id)
+    assert (cancelled.status, cancelled.outcome, cancelled.completed_by_id) == (
+        models.TaskStatus.CANCELLED, f"The member came back on {at:%Y-%m-%d}", None
+    )
 
 
 @pytest.mark.parametrize(

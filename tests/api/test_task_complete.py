@@ -1,11 +1,22 @@
 """taskComplete: staff mark an open task done, once."""
 
 import asyncio
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain import models
-from tests.factories import gid, gql, make_member, make_staff, make_task, make_tiers, refused, staff_token
+from domain import lifecycle, models
+from tests.factories import (
+    gid,
+    gql,
+    make_interaction,
+    make_member,
+    make_staff,
+    make_task,
+    make_tiers,
+    refused,
+    staff_token,
+)
 
 COMPLETE = """
 mutation($input: TaskCompleteInput!) {
@@ -66,6 +77,30 @@ async def test_a_task_is_completed_once(client):
     }
     row = await models.Task.get(id=task.id)
     assert (row.outcome, row.completed_by_id) == ("Called, all well", manager.id)
+
+
+async def test_a_retention_call_the_club_cancelled_cannot_be_completed(client):
+    # given: the member came back, so the club cancelled the call
+    manager, member, task = await a_task()
+    back = datetime.now(timezone.utc)
+    await models.Task.filter(id=task.id).update(kind=models.TaskKind.RETENTION_CALL, created_at=back - timedelta(days=1))
+    await make_interaction(member, kind=models.InteractionKind.VISIT, at=back)
+    await lifecycle.note_activity(member_id=member.id, at=back, now=back)
+    # when
+    result = await complete(client, staff_token(manager), task.id)
+    # then
+    assert result == {
+        "data": {
+            "taskComplete": {
+                "task": None,
+                "errors": [{"field": "taskId", "code": "ALREADY_DONE", "message": "This task is no longer open"}],
+            }
+        }
+    }
+    row = await models.Task.get(id=task.id)
+    assert (row.status, row.outcome, row.completed_by_id) == (
+        models.TaskStatus.CANCELLED, f"The member came back on {back:%Y-%m-%d}", None
+    )
 
 
 async def test_two_completions_at_once_complete_it_once(client):

@@ -71,6 +71,35 @@ async def test_the_club_manager_assigns_a_task_to_an_account_manager(client):
     assert (task["assignee"], task["createdBy"], task["member"]) == ({"name": "Ava Manager"}, {"name": "Bo Boss"}, None)
 
 
+async def test_a_due_time_without_an_offset_is_taken_as_utc(client):
+    # given
+    manager, _ = await a_manager_and_member()
+    # when
+    result = await create(client, staff_token(manager), dueAt=DUE.replace(tzinfo=None).isoformat())
+    # then
+    assert result["data"]["taskCreate"]["errors"] == []
+    assert result["data"]["taskCreate"]["task"]["dueAt"] == DUE.isoformat()  # "...+00:00"
+    assert await models.Task.all().values_list("due_at", flat=True) == [DUE]
+
+
+async def test_a_due_time_without_an_offset_is_in_the_past_by_utc(client):
+    # given: five minutes ago in UTC, written without its offset
+    manager, _ = await a_manager_and_member()
+    past = (datetime.now(timezone.utc) - timedelta(minutes=5)).replace(tzinfo=None).isoformat()
+    # when
+    result = await create(client, staff_token(manager), dueAt=past)
+    # then
+    assert result == {
+        "data": {
+            "taskCreate": {
+                "task": None,
+                "errors": [{"field": "dueAt", "code": "INVALID", "message": "The due time is in the past"}],
+            }
+        }
+    }
+    assert await models.Task.all().count() == 0
+
+
 @pytest.mark.parametrize(
     ("fields", "error"),
     [

@@ -40,7 +40,13 @@ def expected_ticket(member, *, category, severity, created_by=None, subject="Col
         "createdBy": {"name": created_by} if created_by else None,
         "assignee": None,
         "statusHistory": [
-            {"fromStatus": None, "toStatus": "OPEN", "staff": {"name": created_by} if created_by else None, "note": ""}
+            # Members (who open their own tickets here) see no notes: they are staff's.
+            {
+                "fromStatus": None,
+                "toStatus": "OPEN",
+                "staff": {"name": created_by} if created_by else None,
+                "note": "" if created_by else None,
+            }
         ],
         "nextStatuses": ["IN_PROGRESS", "RESOLVED", "CLOSED"],
     }

@@ -106,6 +106,7 @@ async def test_a_member_may_close_their_own_resolved_ticket_and_nothing_else(cli
     closed = await gql(client, TICKET_TRANSITION, transition(resolved, "CLOSED", "Thank you"), token=token)
     moved = await gql(client, TICKET_TRANSITION, transition(open_, "RESOLVED"), token=token)
     # then
+    assert (await models.TicketStatusChange.get(ticket_id=resolved.id)).note == "Thank you"
     assert closed == {
         "data": {
             "ticketTransition": {
@@ -113,7 +114,8 @@ async def test_a_member_may_close_their_own_resolved_ticket_and_nothing_else(cli
                     "id": gid("Ticket", resolved.id),
                     "status": "CLOSED",
                     "nextStatuses": [],
-                    "statusHistory": [{"fromStatus": "RESOLVED", "toStatus": "CLOSED", "note": "Thank you", "staff": None}],
+                    # the member's note is kept for staff, and hidden like every note from members
+                    "statusHistory": [{"fromStatus": "RESOLVED", "toStatus": "CLOSED", "note": None, "staff": None}],
                 },
                 "errors": [],
             }
@@ -228,3 +230,26 @@ async def test_of_concurrent_moves_from_the_same_status_exactly_one_wins(client)
     history = await models.TicketStatusChange.filter(ticket_id=ticket.id).values_list("from_status", flat=True)
     assert history == [models.TicketStatus.OPEN]
     assert (await models.Ticket.get(id=ticket.id)).status.name == winners[0]["ticket"]["status"]
+
+
+async def test_notes_are_for_staff_only_and_null_for_the_member(client):
+    # given
+    member = await make_member()
+    boss = await make_staff(models.StaffRole.CLUB_MANAGER, name="Bea")
+    ticket = await make_ticket(member)
+    await gql(client, TICKET_TRANSITION, transition(ticket, "RESOLVED", "Refunded, he was rude to the waiter"), token=staff_token(boss))
+    await gql(client, TICKET_TRANSITION, transition(ticket, "CLOSED", "Thanks"), token=member_token(member))
+    query = "query($id: ID!) { ticket(id: $id) { statusHistory { toStatus note staff { name } } } }"
+    variables = {"id": gid("Ticket", ticket.id)}
+    # when
+    as_member = await gql(client, query, variables, token=member_token(member))
+    as_staff = await gql(client, query, variables, token=staff_token(boss))
+    # then
+    assert as_member["data"]["ticket"]["statusHistory"] == [
+        {"toStatus": "RESOLVED", "note": None, "staff": {"name": "Bea"}},
+        {"toStatus": "CLOSED", "note": None, "staff": None},
+    ]
+    assert as_staff["data"]["ticket"]["statusHistory"] == [
+        {"toStatus": "RESOLVED", "note": "Refunded, he was rude to the waiter", "staff": {"name": "Bea"}},
+        {"toStatus": "CLOSED", "note": "Thanks", "staff": None},
+    ]

@@ -173,3 +173,65 @@ async def test_responses_page_through_their_cursor(client):
         after = page["pageInfo"]["endCursor"]
     # then
     assert pages == [(["Reply 0", "Reply 1"], False), (["Reply 2", "Reply 3"], True), (["Reply 4"], True)]
+
+
+async def test_an_overdue_open_ticket_is_breached_before_the_job_runs_and_the_filter_agrees(client):
+    # given: due a minute ago, never flagged; another resolved in time and read after its due time
+    member = await make_member()
+    now = datetime.now(timezone.utc)
+    await make_ticket(member, subject="Overdue", sla_due_at=now - timedelta(minutes=1))
+    await make_ticket(member, subject="Resolved in time", status=models.TicketStatus.RESOLVED, sla_due_at=now - timedelta(minutes=1))
+    await make_ticket(member, subject="Not due", sla_due_at=now + timedelta(hours=1))
+    query = """
+    query($filter: TicketFilter) { tickets(filter: $filter) { edges { node { subject breached breachedAt } } } }
+    """
+    token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
+    # when
+    everything = await gql(client, query, token=token)
+    breached = await gql(client, query, {"filter": {"breached": True}}, token=token)
+    not_breached = await gql(client, query, {"filter": {"breached": False}}, token=token)
+    # then
+    def node(subject, flag):
+        return {"node": {"subject": subject, "breached": flag, "breachedAt": None}}
+
+    assert everything["data"]["tickets"]["edges"] == [
+        node("Not due", False),
+        node("Resolved in time", False),
+        node("Overdue", True),
+    ]
+    assert breached["data"]["tickets"]["edges"] == [node("Overdue", True)]
+    assert not_breached["data"]["tickets"]["edges"] == [node("Not due", False), node("Resolved in time", False)]
+
+
+async def test_members_page_their_responses_without_internal_notes_staff_with_them(client):
+    # given: replies 0 to 5, the odd ones internal notes
+    member = await make_member()
+    boss = await make_staff(models.StaffRole.CLUB_MANAGER)
+    ticket = await make_ticket(member)
+    now = datetime.now(timezone.utc)
+    for n in range(6):
+        await models.TicketResponse.create(
+            ticket=ticket, staff_id=boss.id, body=f"Reply {n}", is_internal=n % 2 == 1, created_at=now + timedelta(minutes=n)
+        )
+    query = """
+    query($id: ID!, $after: String) {
+      ticket(id: $id) { responses(first: 2, after: $after) { totalCount edges { node { body } } pageInfo { hasNextPage endCursor } } }
+    }
+    """
+
+    async def all_pages(token):
+        pages, after = [], None
+        while True:
+            result = await gql(client, query, {"id": gid("Ticket", ticket.id), "after": after}, token=token)
+            page = result["data"]["ticket"]["responses"]
+            pages.append(([edge["node"]["body"] for edge in page["edges"]], page["totalCount"]))
+            if not page["pageInfo"]["hasNextPage"]:
+                return pages
+            after = page["pageInfo"]["endCursor"]
+
+    # when
+    members = await all_pages(member_token(member))
+    staffs = await all_pages(staff_token(boss))
+    # then
+    assert members == [(["Reply 0", "Reply 2"], 3), (["Reply 4"], 3)]
+    assert staffs == [(["Reply 0", "Reply 1"], 6), (["Reply 2", "Reply 3"], 6), (["Reply 4", "Reply 5"], 6)]

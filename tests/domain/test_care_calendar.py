@@ -1,11 +1,12 @@
 """The care calendar: next occurrences in a window of days, across the new year and 29 February,
 within an account manager's scope; and the birthday greetings raised from it."""
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain import care, models
+from domain import care, models, tasks
 from domain.errors import DomainError, PermissionDenied
 from domain.viewer import staff_viewer
 from tests.factories import make_important_date, make_member, make_staff, make_tiers
@@ -218,3 +219,36 @@ async def test_the_greeting_job_runs_through_the_app_jobs():
     assert (done["birthday_greetings_raised"], again["birthday_greetings_raised"]) == (1, 0)
     assert (done["members_graded"], again["members_graded"]) == (1, 1)
     assert await models.Task.filter(kind=models.TaskKind.BIRTHDAY_GREETING).count() == 1
+
+
+async def test_a_task_raised_again_is_the_same_task_and_not_created_twice():
+    # given
+    await make_tiers()
+    member = await make_member()
+    now = datetime(2026, 11, 25, 6, tzinfo=timezone.utc)
+    fields = dict(
+        kind=models.TaskKind.BIRTHDAY_GREETING, title="Birthday greeting", due_at=now + timedelta(days=2),
+        member_id=member.id, assignee_id=None,
+    )
+    # when
+    first = await tasks.raise_task(source_key="occasion:1", now=now, **fields)
+    again = await tasks.raise_task(source_key="occasion:1", now=now + timedelta(hours=1), **fields)
+    # then
+    assert (first.created, again.created) == (True, False)
+    assert first.task.id == again.task.id
+    assert (again.task.status, again.task.outcome, again.task.created_at) == (models.TaskStatus.OPEN, "", now)
+    assert await models.Task.all().count() == 1
+
+
+async def test_two_greeting_runs_at_once_count_each_task_once():
+    # given: three birthdays in the window, and two replicas running the job at the same moment
+    await make_tiers()
+    am = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
+    for day in (25, 27, 30):
+        await make_member(birthday=date(1980, 11, day), account_manager_id=am.id)
+    now = datetime(2026, 11, 25, 6, tzinfo=timezone.utc)
+    # when
+    counts = await asyncio.gather(*(care.raise_birthday_greetings(today=now.date(), now=now) for _ in range(2)))
+    # then: each task is counted by the one run that created it
+    assert sum(counts) == 3
+    assert await models.Task.filter(kind=models.TaskKind.BIRTHDAY_GREETING).count() == 3

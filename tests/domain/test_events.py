@@ -267,3 +267,79 @@ async def test_raising_the_capacity_of_an_event_under_way_promotes_nobody():
     )
     # then
     assert (await models.EventRegistration.get(id=waiting.id)).status == RegistrationStatus.WAITLISTED
+
+
+def _record_member_locks(monkeypatch) -> list[int]:
+    """The members whose rows the ledger locks, in order (the real lock still runs)."""
+    locked: list[int] = []
+    lock = ledger._locked_member
+
+    async def recording(member_id: int) -> models.Member:
+        locked.append(member_id)
+        return await lock(member_id)
+
+    monkeypatch.setattr(ledger, "_locked_member", recording)
+    return locked
+
+
+def _first_locks(locked: list[int]) -> list[int]:
+    """Each member at the moment their row was first locked: later locks of a row already held wait for nothing."""
+    return list(dict.fromkeys(locked))
+
+
+async def test_a_waitlisted_head_that_leaves_locks_the_one_moving_up_first_in_id_order(monkeypatch):
+    # given: 3 seats, a pair seated; a party of two (a higher member id) heads the waitlist, 1 seat free,
+    # and a single member (a lower id) waits behind it
+    tiers = await make_tiers()
+    event = await make_event(capacity=3, price_points=10)
+    pair = await _member_with(50, tier=tiers["Gold"])
+    await make_registration(event, pair, guests=1)
+    lower = await _member_with(50)
+    higher = await _member_with(50, tier=tiers["Gold"])
+    party = await make_registration(event, higher, guests=1)
+    single = await make_registration(event, lower)
+    assert (party.status, single.status) == (RegistrationStatus.WAITLISTED, RegistrationStatus.WAITLISTED)
+    locked = _record_member_locks(monkeypatch)
+    # when: the party gives up its place
+    result = await events.cancel_registration(
+        viewer=member_viewer(higher.id), registration_id=party.id, idempotency_key="leave"
+    )
+    # then: the single member moves up, and the rows were locked lower id first (a transfer lower -> higher
+    # locks them in that order too, so the two queue up instead of deadlocking)
+    assert result["promoted_ids"] == [single.id]
+    assert _first_locks(locked) == [lower.id, higher.id]
+    assert await _statuses(event) == [(pair.id, "confirmed"), (higher.id, "cancelled"), (lower.id, "confirmed")]
+    assert (await models.Event.get(id=event.id)).seats_taken == 3
+    assert await ledger.check_invariants() == []
+
+
+async def test_more_seats_lock_the_members_moving_up_once_in_id_order(monkeypatch):
+    # given: one seat, taken; two members waiting, the later one with the lower id
+    event = await make_event(capacity=1, price_points=10)
+    await make_registration(event, await _member_with(50))
+    lower, higher = await _member_with(50), await _member_with(50)
+    first = await make_registration(event, higher)
+    second = await make_registration(event, lower)
+    locked = _record_member_locks(monkeypatch)
+    # when
+    await events.update_event(viewer=await _staff(), event_id=event.id, changes={"capacity": 3})
+    # then
+    assert _first_locks(locked) == [lower.id, higher.id]
+    assert [r.status for r in await models.EventRegistration.filter(id__in=[first.id, second.id]).order_by("id")] == [
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.CONFIRMED,
+    ]
+    assert await ledger.check_invariants() == []
+
+
+async def test_a_party_too_large_for_the_event_is_refused():
+    # given
+    tiers = await make_tiers()
+    event = await make_event(capacity=2)
+    member = await _member_with(0, tier=tiers["Gold"])
+    # when
+    with pytest.raises(DomainError) as refused:
+        await make_registration(event, member, guests=2)
+    # then
+    assert (refused.value.code, refused.value.field) == ("PARTY_TOO_LARGE", "guests")
+    assert await models.EventRegistration.filter(event_id=event.id).count() == 0

@@ -7,9 +7,18 @@ from decimal import Decimal
 import pytest
 
 from domain import lifecycle, models
+from domain.db import day_sql, fetch_dicts
 from domain.lifecycle import Activity
 from domain.models import ChurnRisk, LifecycleStage, Segment
-from tests.factories import make_attendance, make_interaction, make_member, make_spend, make_staff, make_tiers
+from tests.factories import (
+    make_attendance,
+    make_interaction,
+    make_member,
+    make_spend,
+    make_staff,
+    make_task,
+    make_tiers,
+)
 
 TODAY = date(2026, 11, 25)
 NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
@@ -177,6 +186,17 @@ async def test_visits_are_distinct_days_of_purchases_visits_and_check_ins():
     assert last_at == at(1, 20)
 
 
+async def test_the_day_of_a_visit_is_its_utc_day_on_either_database():
+    # given: late evening west of Greenwich is already the next day in UTC
+    await make_tiers()
+    member = await make_member(joined_on=OLD)
+    await make_spend(member, "10.00", at=datetime(2026, 11, 24, 23, 30, tzinfo=timezone(timedelta(hours=-2))))
+    # when
+    rows = await fetch_dicts(f"SELECT {day_sql('created_at')} AS day FROM purchase", [])
+    # then
+    assert rows == [{"day": "2026-11-25"}]
+
+
 async def test_the_job_grades_every_active_member_and_skips_others():
     # given
     await make_tiers()
@@ -237,6 +257,79 @@ async def test_a_turn_to_high_risk_raises_one_retention_call_for_the_account_man
         }
     ]
     assert (await models.Member.get(id=member.id)).churn_risk is ChurnRisk.HIGH
+
+
+async def a_member_with_a_retention_call():
+    """A member graded while still coming, then quiet for 91 days: their retention call is raised at `NOW + 11 days`."""
+    await make_tiers()
+    manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
+    member = await make_member(joined_on=OLD, account_manager_id=manager.id, name="Rita Risk")
+    await make_spend(member, "100.00", at=at(80))
+    await lifecycle.recompute_all(now=NOW)
+    raised_at = NOW + timedelta(days=11)
+    await lifecycle.recompute_all(now=raised_at)
+    call = await models.Task.get(kind=models.TaskKind.RETENTION_CALL)
+    return manager, member, call, raised_at
+
+
+async def test_a_visit_after_the_retention_call_cancels_it_and_leaves_other_tasks_open():
+    # given: the retention call, a complaint follow-up and a hand-made task about the member
+    manager, member, call, raised_at = await a_member_with_a_retention_call()
+    complaint = await make_task(member=member, assignee=manager, kind=models.TaskKind.COMPLAINT_FOLLOW_UP)
+    by_hand = await make_task(member=member, assignee=manager)
+    back = raised_at + timedelta(days=1, hours=3)
+    await make_interaction(member, kind=models.InteractionKind.VISIT, at=back)
+    # when: the visit is noted
+    await lifecycle.note_activity(member_id=member.id, at=back, now=back)
+    # then
+    rows = await models.Task.all().order_by("id").values("id", "status", "outcome", "completed_at", "completed_by_id")
+    assert rows == [
+        {
+            "id": call.id,
+            "status": models.TaskStatus.CANCELLED,
+            "outcome": "The member came back on 2026-12-07",
+            "completed_at": back,
+            "completed_by_id": None,
+        },
+        {"id": complaint.id, "status": models.TaskStatus.OPEN, "outcome": "", "completed_at": None, "completed_by_id": None},
+        {"id": by_hand.id, "status": models.TaskStatus.OPEN, "outcome": "", "completed_at": None, "completed_by_id": None},
+    ]
+
+
+async def test_the_job_cancels_the_call_of_a_member_whose_visit_was_not_noted():
+    # given: a purchase written without its hook, so only the next grading run sees it
+    _, member, call, raised_at = await a_member_with_a_retention_call()
+    await make_spend(member, "40.00", at=raised_at + timedelta(days=2))
+    # when
+    await lifecycle.recompute_all(now=raised_at + timedelta(days=2, hours=1))
+    # then
+    cancelled = await models.Task.get(id=call.id)
+    assert (cancelled.status, cancelled.outcome) == (models.TaskStatus.CANCELLED, "The member came back on 2026-12-08")
+
+
+async def test_a_retention_call_stays_open_without_a_new_visit_and_a_done_one_stays_done():
+    # given: the member is graded again without a new visit, as after a refund
+    _, member, call, raised_at = await a_member_with_a_retention_call()
+    await lifecycle.note_activity(member_id=member.id, at=raised_at + timedelta(days=1), now=raised_at + timedelta(days=1))
+    assert (await models.Task.get(id=call.id)).status is models.TaskStatus.OPEN
+    # and: the account manager calls them, then they come back
+    await models.Task.filter(id=call.id).update(status=models.TaskStatus.DONE, outcome="Called: busy month")
+    back = raised_at + timedelta(days=3)
+    await make_interaction(member, kind=models.InteractionKind.VISIT, at=back)
+    # when
+    await lifecycle.note_activity(member_id=member.id, at=back, now=back)
+    # then
+    done = await models.Task.get(id=call.id)
+    assert (done.status, done.outcome) == (models.TaskStatus.DONE, "Called: busy month")
+
+
+async def test_a_retention_call_raised_again_is_not_counted_again():
+    # given
+    _, member, call, raised_at = await a_member_with_a_retention_call()
+    # when
+    again = await lifecycle.raise_retention_call(member, today=raised_at.date(), now=raised_at + timedelta(hours=1))
+    # then
+    assert (again.task.id, again.created) == (call.id, False)
 
 
 async def test_a_first_grading_raises_no_retention_call():

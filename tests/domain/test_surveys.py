@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from api.jobs import run_jobs_once
 from domain import models, surveys
+from domain.viewer import member_viewer, staff_viewer
 from tests.factories import make_attendance, make_event, make_member, make_staff, make_survey
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -103,3 +104,53 @@ async def test_no_after_visit_survey_no_instance():
     # then
     assert sent is None
     assert await models.SurveyInstance.all().count() == 0
+
+
+async def test_concurrent_senders_each_count_only_the_instances_they_inserted():
+    # given
+    await events_of_the_week()
+    await make_survey(models.SurveyTrigger.AFTER_EVENT)
+    boss = await make_staff(models.StaffRole.CLUB_MANAGER)
+    manual = await make_survey(models.SurveyTrigger.MANUAL)
+    members = [(await make_member()).id for _ in range(30)]
+    viewer = staff_viewer(boss.id, boss.role)
+    # when
+    job_runs = await asyncio.gather(*(surveys.send_due_surveys(now=NOW) for _ in range(5)))
+    sends = await asyncio.gather(
+        *(surveys.send_survey(viewer=viewer, survey_id=manual.id, member_ids=members, now=NOW) for _ in range(5))
+    )
+    # then: the totals add up to the rows there are, whoever won each row
+    assert sum(job_runs) == 2
+    assert sum(send["sent"] for send in sends) == 30
+    assert all(send["sent"] + send["already_sent"] == 30 for send in sends)
+    assert await models.SurveyInstance.all().count() == 32
+
+
+async def test_times_without_an_offset_are_taken_as_utc():
+    # given
+    boss = await make_staff(models.StaffRole.CLUB_MANAGER)
+    member = await make_member()
+    manual = await make_survey(
+        models.SurveyTrigger.MANUAL, questions=((models.QuestionKind.NPS, "Recommend us?", True),)
+    )
+    naive = NOW.replace(tzinfo=None)
+    # when
+    sent = await surveys.send_survey(
+        viewer=staff_viewer(boss.id, boss.role), survey_id=manual.id, member_ids=[member.id], now=naive
+    )
+    instance = await models.SurveyInstance.get(member_id=member.id)
+    question = await models.SurveyQuestion.get(survey_id=manual.id)
+    answered = await surveys.submit_response(
+        viewer=member_viewer(member.id),
+        instance_id=instance.id,
+        answers=[surveys.AnswerSpec(question_id=question.id, score=10)],
+        idempotency_key="naive-1",
+        now=naive + timedelta(days=1),
+    )
+    pending = await surveys.member_instance_query(member_id=member.id, pending=False, now=naive).count()
+    # then
+    assert sent["sent"] == 1
+    assert (instance.sent_at, instance.expires_at) == (NOW, NOW + timedelta(days=14))
+    assert answered["instance_id"] == instance.id
+    assert (await models.SurveyInstance.get(id=instance.id)).responded_at == NOW + timedelta(days=1)
+    assert pending == 1

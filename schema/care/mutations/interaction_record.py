@@ -32,7 +32,8 @@ class InteractionRecordInput:
     kind: InteractionKind
     summary: str = strawberry.field(description="What happened, 1 to 1000 characters")
     occurred_at: datetime | None = strawberry.field(
-        default=None, description="When; now by default, never in the future nor more than a year ago"
+        default=None,
+        description="When; now by default, never in the future nor more than a year ago; without an offset: UTC",
     )
 
 

@@ -29,7 +29,7 @@ TaskCreateError = error_type("TaskCreate", TaskCreateErrorCode)
 @strawberry.input
 class TaskCreateInput:
     title: str = strawberry.field(description="1 to 200 characters")
-    due_at: datetime = strawberry.field(description="Not in the past")
+    due_at: datetime = strawberry.field(description="Not in the past; without an offset: UTC")
     member_id: relay.GlobalID | None = strawberry.field(default=None, description="The member it is about, if any")
     notes: str = strawberry.field(default="", description="Up to 2000 characters")
     assignee_id: relay.GlobalID | None = strawberry.field(

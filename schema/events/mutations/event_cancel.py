@@ -1,4 +1,5 @@
-"""eventCancel: call an event off, refunding and telling everyone registered (staff with EVENT_MANAGE)."""
+"""eventCancel: call an event off before it starts, refunding and telling everyone registered (staff with
+EVENT_MANAGE). Once it has started it cannot be cancelled: EVENT_CLOSED."""
 
 from __future__ import annotations
 

@@ -31,15 +31,15 @@ class EventCreateInput:
     category: EventCategory
     description: str = ""
     venue: str
-    starts_at: datetime = strawberry.field(description="In the future")
-    ends_at: datetime
+    starts_at: datetime = strawberry.field(description="In the future; without an offset: UTC")
+    ends_at: datetime = strawberry.field(description="Without an offset: UTC")
     capacity: int = strawberry.field(description=f"Seats, guests included: 1 to {events.MAX_CAPACITY:,}")
     price_points: int = strawberry.field(default=0, description="Points per seat; 0 for a free event")
     min_tier_id: relay.GlobalID | None = strawberry.field(
         default=None, description="The lowest tier that may register; null for every member"
     )
     cancellation_deadline: datetime | None = strawberry.field(
-        default=None, description="Refunds end here; defaults to 48 hours before the start"
+        default=None, description="Refunds end here; defaults to 48 hours before the start; without an offset: UTC"
     )
 
 

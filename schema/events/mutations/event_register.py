@@ -23,6 +23,7 @@ class EventRegisterErrorCode(Enum):
     MEMBER_INACTIVE = "MEMBER_INACTIVE"
     TIER_TOO_LOW = "TIER_TOO_LOW"
     ALREADY_REGISTERED = "ALREADY_REGISTERED"
+    PARTY_TOO_LARGE = "PARTY_TOO_LARGE"
     NO_GUEST_PASSES = "NO_GUEST_PASSES"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
     INSUFFICIENT_POINTS = "INSUFFICIENT_POINTS"
@@ -39,7 +40,8 @@ class EventRegisterInput:
         default=None, description="Members register themselves and may leave it out; staff name the member"
     )
     guests: int = strawberry.field(
-        default=0, description=f"0 to {events.MAX_GUESTS}; each takes a seat and one of the member's guest passes"
+        default=0, description=f"0 to {events.MAX_GUESTS}; each takes a seat and one of the member's guest passes. "
+        "The party (member and guests) must fit in the event's capacity"
     )
     idempotency_key: str = strawberry.field(description=IDEMPOTENCY_KEY_HELP)
 

@@ -25,6 +25,7 @@ class EventUpdateErrorCode(Enum):
     NOT_FOUND = "NOT_FOUND"
     EVENT_CLOSED = "EVENT_CLOSED"
     CAPACITY_BELOW_TAKEN = "CAPACITY_BELOW_TAKEN"
+    CAPACITY_BELOW_PARTY = "CAPACITY_BELOW_PARTY"
 
 
 EventUpdateError = error_type("EventUpdate", EventUpdateErrorCode)
@@ -37,16 +38,24 @@ class EventUpdateInput:
     category: EventCategory | None = strawberry.UNSET
     description: str | None = strawberry.UNSET
     venue: str | None = strawberry.UNSET
-    starts_at: datetime | None = strawberry.UNSET
-    ends_at: datetime | None = strawberry.UNSET
+    starts_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Without cancellationDeadline, the deadline moves with the start by the same time; "
+        "without an offset: UTC",
+    )
+    ends_at: datetime | None = strawberry.field(default=strawberry.UNSET, description="Without an offset: UTC")
     capacity: int | None = strawberry.field(
-        default=strawberry.UNSET, description="Not below the seats taken; more seats promote the waitlist"
+        default=strawberry.UNSET,
+        description="Not below the seats taken nor the largest confirmed or waitlisted party; "
+        "more seats promote the waitlist",
     )
     price_points: int | None = strawberry.field(
         default=strawberry.UNSET, description="For new registrations; those made keep their price"
     )
     min_tier_id: relay.GlobalID | None = strawberry.UNSET
-    cancellation_deadline: datetime | None = strawberry.UNSET
+    cancellation_deadline: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="At or before the start; without an offset: UTC"
+    )
 
 
 _FIELDS = (
