@@ -26,8 +26,10 @@ from api.jobs import run_periodically
 from api.logs import configure_logging, request_id_var
 from api.settings import Settings, load_settings
 from api.tokens import InvalidToken, read_token
+from domain import partners as partner_registry
 from domain.db import close_database, open_database
-from domain.viewer import ANONYMOUS, Viewer
+from domain.viewer import ANONYMOUS, Viewer, partner_viewer
+from partners.protocol import SignatureError, verify
 from schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -54,13 +56,20 @@ class GraphQLApp(GraphQL):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         viewer = ANONYMOUS
         if scope["type"] == "http":
-            authorization = Request(scope).headers.get("authorization")
-            if authorization:
-                scheme, _, token = authorization.partition(" ")
+            headers = Request(scope).headers
+            authorization = headers.get("authorization", "")
+            scheme, _, credential = authorization.partition(" ")
+            if scheme.lower() == "apikey" or (not authorization and headers.get("x-api-key")):
+                key = credential if authorization else headers["x-api-key"]
+                refusal, viewer, receive = await self._partner(scope, receive, key)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
+                    return
+            elif authorization:
                 try:
                     if scheme.lower() != "bearer":
                         raise InvalidToken("not a bearer token")
-                    viewer = read_token(token.strip(), secret_key=self.settings.secret_key)
+                    viewer = read_token(credential.strip(), secret_key=self.settings.secret_key)
                 except InvalidToken:
                     response = _graphql_error(
                         401,
@@ -73,9 +82,55 @@ class GraphQLApp(GraphQL):
         scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
 
+    async def _partner(self, scope: Scope, receive: Receive, key: str) -> tuple[Response | None, Viewer, Receive]:
+        """The partner viewer of an API key, after its signature when the partner requires one.
+
+        A signature covers the raw body, so the body is read here and replayed to GraphQL; a GET
+        carries its query outside the body, so a partner that must sign has to POST.
+        """
+        partner = await partner_registry.authenticate(key)
+        if partner is None:
+            refusal = _graphql_error(
+                401, "The API key is invalid or has been revoked", "UNAUTHENTICATED", {"WWW-Authenticate": "ApiKey"}
+            )
+            return refusal, ANONYMOUS, receive
+        if partner.require_signature:
+            if scope["method"] != "POST":
+                return _graphql_error(401, "Signed requests must be POSTs", "UNAUTHENTICATED"), ANONYMOUS, receive
+            body = await _read_body(receive)
+            try:
+                verify(partner.signing_secret, Request(scope).headers, body)
+            except SignatureError as error:
+                return _graphql_error(401, str(error), "UNAUTHENTICATED"), ANONYMOUS, receive
+            receive = _replay(body, receive)
+        return None, partner_viewer(partner.id), receive
+
     async def get_context(self, request: Any, response: Any) -> Context:
         viewer: Viewer = request.scope["state"].get("viewer", ANONYMOUS)
         return Context(viewer=viewer, settings=self.settings, request_id=request.scope["state"]["request_id"])
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that gives the body read already, then hands over to the server's (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class RequestGuard:

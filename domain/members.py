@@ -90,6 +90,8 @@ async def member_for_write(*, viewer: Viewer, member_id: int, permission: Permis
     """
     if viewer.is_anonymous:
         raise NotAuthenticated()
+    if not (viewer.is_member or viewer.is_staff):
+        raise PermissionDenied()  # a partner's system writes no member record
     if viewer.is_member and not (allow_self and viewer.id == member_id):
         raise NotFound("Member", field="memberId")
     if viewer.is_staff:

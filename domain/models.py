@@ -201,6 +201,11 @@ class QuestionKind(StrEnum):
     TEXT = "text"
 
 
+class PartnerStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 class Staff(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -898,3 +903,49 @@ class SurveyAnswer(Model):
         table = "survey_answer"
         unique_together = (("instance", "question"),)
         indexes = (("kind", "submitted_at"), ("event_id", "kind"), ("account_manager_id", "kind"))
+
+
+class Partner(Model):
+    """A partner merchant: its protocol endpoint, its settlement terms and its HMAC signing secret.
+
+    The signing secret is kept as is, not hashed: both sides compute HMACs with it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=200, unique=True)
+    slug = fields.CharField(max_length=64, unique=True, description="Stable short name, from the name at creation")
+    status = fields.CharEnumField(PartnerStatus, max_length=16, default=PartnerStatus.ACTIVE)
+    base_url = fields.CharField(max_length=500, null=True, description="The partner protocol endpoint, null for push-only partners")
+    point_value = fields.DecimalField(max_digits=12, decimal_places=4, description="What one point is worth to this partner")
+    currency = fields.CharField(max_length=3, description="ISO 4217 code of point_value")
+    signing_secret = fields.CharField(max_length=128, description="HMAC key of signed requests, both ways")
+    require_signature = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "partner"
+
+
+class PartnerApiKey(Model):
+    """An API key of a partner: the public prefix finds it, the SHA-256 of the secret part proves it."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="api_keys", on_delete=fields.RESTRICT
+    )
+    prefix = fields.CharField(max_length=32, unique=True, description="The public key id, e.g. pk_ and 10 characters")
+    secret_hash = fields.CharField(max_length=64, description="SHA-256 hex of the secret part")
+    label = fields.CharField(max_length=200)
+    created_at = fields.DatetimeField()
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="partner_api_keys_created", null=True, on_delete=fields.SET_NULL
+    )
+    last_used_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+
+    partner_id: int
+    created_by_id: int | None
+
+    class Meta:
+        table = "partner_api_key"

@@ -43,6 +43,8 @@ class Permission(StrEnum):
     FEEDBACK_READ = "feedback_read"  # survey answers and NPS figures
     # Analytics
     ANALYTICS_READ = "analytics_read"
+    # Partners
+    PARTNER_MANAGE = "partner_manage"  # the partner registry: partners, settlement terms, API keys
 
 
 _MEMBER_CARE = {
@@ -95,7 +97,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.FEEDBACK_READ,
         }
     ),
-    StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ}),
+    StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ, Permission.PARTNER_MANAGE}),
     StaffRole.CLUB_MANAGER: frozenset(Permission),
     StaffRole.ADMINISTRATOR: frozenset(Permission),
 }

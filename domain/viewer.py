@@ -12,6 +12,7 @@ class ViewerKind(StrEnum):
     ANONYMOUS = "anonymous"
     MEMBER = "member"
     STAFF = "staff"
+    PARTNER = "partner"  # a partner merchant's system, by API key: neither a member nor staff, no role
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,10 @@ class Viewer:
     def is_staff(self) -> bool:
         return self.kind is ViewerKind.STAFF
 
+    @property
+    def is_partner(self) -> bool:
+        return self.kind is ViewerKind.PARTNER
+
     def is_member_self(self, member_id: int) -> bool:
         return self.kind is ViewerKind.MEMBER and self.id == member_id
 
@@ -45,3 +50,7 @@ def member_viewer(member_id: int) -> Viewer:
 
 def staff_viewer(staff_id: int, role: StaffRole) -> Viewer:
     return Viewer(ViewerKind.STAFF, staff_id, role)
+
+
+def partner_viewer(partner_id: int) -> Viewer:
+    return Viewer(ViewerKind.PARTNER, partner_id)

@@ -46,6 +46,9 @@ class Loaders:
         "lot_consumptions_by_entry_id",
         "lots_by_entry_id",
         "member_by_id",
+        "partner_api_key_by_id",
+        "partner_api_keys_by_partner_id",
+        "partner_by_id",
         "preference_by_id",
         "preferences_by_member_id",
         "public_ticket_response_pages_by_ticket_id",
@@ -151,3 +154,7 @@ class Loaders:
         self.survey_answers_by_instance_id = DataLoader(
             partial(load_children, models.SurveyAnswer, "instance_id", order_by=("id",))
         )
+        # Partners
+        self.partner_by_id = DataLoader(partial(load_by_id, models.Partner))
+        self.partner_api_key_by_id = DataLoader(partial(load_by_id, models.PartnerApiKey))
+        self.partner_api_keys_by_partner_id = DataLoader(partial(load_children, models.PartnerApiKey, "partner_id"))

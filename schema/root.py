@@ -33,6 +33,9 @@ from schema.feedback.mutations import FeedbackMutation
 from schema.feedback.queries import FeedbackQuery
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
+from schema.partners.guard import PartnerGuard
+from schema.partners.mutations import PartnerMutation
+from schema.partners.queries import PartnerQuery
 from schema.points.mutations import PointsMutation
 from schema.tiers.queries import TierQuery
 
@@ -67,7 +70,7 @@ class AuthMutation:
     login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
 
 
-Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation))
 
 
 class Schema(strawberry.Schema):
@@ -83,11 +86,12 @@ def build_schema(*, production: bool = False) -> Schema:
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ClientErrors(),
+        PartnerGuard(),
     ]
     if production:
         extensions.append(DisableIntrospection())
     return Schema(
-        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery)),
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery)),
         mutation=Mutation,
         extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),

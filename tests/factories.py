@@ -394,3 +394,49 @@ async def make_task(
         created_at=now,
         **fields,
     )
+
+
+# --- partners ---------------------------------------------------------------------------------
+
+
+async def make_partner(name: str = "Maison Laurent", **fields: Any) -> models.Partner:
+    """A partner written straight to the table: active, 0.0100 CHF a point, signing secret "partner-secret"."""
+    values = {
+        "slug": name.lower().replace(" ", "-"),
+        "point_value": Decimal("0.0100"),
+        "currency": "CHF",
+        "base_url": None,
+        "signing_secret": "partner-secret",
+    }
+    return await models.Partner.create(name=name, **{**values, **fields})
+
+
+async def make_api_key(partner: models.Partner, *, label: str = "POS", **fields: Any) -> tuple[models.PartnerApiKey, str]:
+    """A live key of the partner, made by the domain (so that it is hashed as in production), and the key."""
+    from domain.partners import _hash, _new_prefix
+
+    secret = f"secret-{next(_serial)}"
+    values = {"created_at": datetime.now(timezone.utc), "label": label}
+    row = await models.PartnerApiKey.create(
+        partner_id=partner.id, prefix=_new_prefix(), secret_hash=_hash(secret), **{**values, **fields}
+    )
+    return row, f"{row.prefix}.{secret}"
+
+
+async def partner_gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    key: str,
+    headers: dict[str, str] | None = None,
+    status: int = 200,
+) -> dict[str, Any]:
+    """POST a GraphQL request with a partner's API key; the HTTP status must be `status`."""
+    response = await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables or {}},
+        headers={"Authorization": f"ApiKey {key}", **(headers or {})},
+    )
+    assert response.status_code == status, response.text
+    return response.json()

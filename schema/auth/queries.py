@@ -10,6 +10,6 @@ from schema.base import Info
 
 @strawberry.type
 class AuthQuery:
-    @strawberry.field(description="The signed-in member or staff member; null for anonymous callers.")
+    @strawberry.field(description="The signed-in member, staff member or partner (by API key); null for anonymous callers.")
     async def me(self, info: Info) -> Viewer | None:
         return await load_viewer(info, info.context.viewer)

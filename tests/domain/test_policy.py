@@ -5,7 +5,7 @@ import pytest
 from domain.errors import NotAuthenticated, PermissionDenied
 from domain.models import StaffRole
 from domain.policy import Permission, has_permission, may_read_member, may_write_member, require_permission
-from domain.viewer import ANONYMOUS, member_viewer, staff_viewer
+from domain.viewer import ANONYMOUS, member_viewer, partner_viewer, staff_viewer
 
 P = Permission
 EXPECTED = {
@@ -52,7 +52,7 @@ EXPECTED = {
         P.SURVEY_MANAGE,
         P.FEEDBACK_READ,
     },
-    StaffRole.PARTNER_MANAGER: {P.STAFF_READ},
+    StaffRole.PARTNER_MANAGER: {P.STAFF_READ, P.PARTNER_MANAGE},
     StaffRole.CLUB_MANAGER: set(Permission),
     StaffRole.ADMINISTRATOR: set(Permission),
 }
@@ -66,7 +66,11 @@ def test_each_role_holds_exactly_its_permissions(role):
     assert {permission for permission in Permission if has_permission(viewer, permission)} == EXPECTED[role]
 
 
-@pytest.mark.parametrize("viewer", [ANONYMOUS, member_viewer(OWN_MEMBER_ID)], ids=["anonymous", "member"])
+@pytest.mark.parametrize(
+    "viewer",
+    [ANONYMOUS, member_viewer(OWN_MEMBER_ID), partner_viewer(STAFF_ID)],
+    ids=["anonymous", "member", "partner"],
+)
 def test_no_staff_permission_without_a_staff_role(viewer):
     assert [permission for permission in Permission if has_permission(viewer, permission)] == []
 
@@ -77,8 +81,9 @@ def test_no_staff_permission_without_a_staff_role(viewer):
         (ANONYMOUS, NotAuthenticated, "Sign in to do this"),
         (member_viewer(OWN_MEMBER_ID), PermissionDenied, "You are not allowed to do this"),
         (staff_viewer(STAFF_ID, StaffRole.PARTNER_MANAGER), PermissionDenied, "You are not allowed to do this"),
+        (partner_viewer(STAFF_ID), PermissionDenied, "You are not allowed to do this"),
     ],
-    ids=["anonymous", "member", "partner manager"],
+    ids=["anonymous", "member", "partner manager", "partner"],
 )
 def test_require_permission_refuses_with_the_right_error(viewer, refusal, message):
     with pytest.raises(refusal) as error:
@@ -117,8 +122,17 @@ def test_may_write_member_checks_the_role_and_the_account_managers_scope(role, p
         (ANONYMOUS, False),
         (staff_viewer(STAFF_ID, StaffRole.EVENT_MANAGER), True),
         (staff_viewer(STAFF_ID, StaffRole.PARTNER_MANAGER), False),
+        # A partner whose id happens to be the member's is still not that member.
+        (partner_viewer(OWN_MEMBER_ID), False),
     ],
-    ids=["self", "another member", "anonymous", "event manager", "partner manager"],
+    ids=["self", "another member", "anonymous", "event manager", "partner manager", "partner"],
 )
 def test_may_read_member_lets_members_see_themselves_and_reading_staff_see_all(viewer, allowed):
     assert may_read_member(viewer, OWN_MEMBER_ID) is allowed
+
+
+def test_a_partner_is_neither_a_member_nor_staff_and_writes_no_member_in_scope():
+    viewer = partner_viewer(OWN_MEMBER_ID)
+    assert (viewer.is_anonymous, viewer.is_member, viewer.is_staff, viewer.is_partner) == (False, False, False, True)
+    assert viewer.is_member_self(OWN_MEMBER_ID) is False
+    assert may_write_member(viewer, P.MEMBER_UPDATE, account_manager_id=None) is False

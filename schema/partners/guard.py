@@ -1,0 +1,72 @@
+"""What a partner's API key may call: a short allow-list of root fields, checked before anything runs.
+
+A partner viewer has no role and no member id, so every permission check in the domain refuses it
+already; this guard makes that hold for every operation, present and future, at one place: a root
+field not listed here is refused FORBIDDEN without being resolved. Partner operations of later
+slices are added to PARTNER_FIELDS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from graphql.utilities import get_operation_ast
+from strawberry.extensions import SchemaExtension
+
+PARTNER_FIELDS = frozenset({"me", "__typename", "__schema", "__type"})
+
+
+def _root_fields(document: DocumentNode, selection_set: SelectionSetNode) -> Iterator[FieldNode]:
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    pending = [selection_set]
+    seen: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    pending.append(fragments[selection.name.value].selection_set)
+
+
+class PartnerGuard(SchemaExtension):
+    def on_execute(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        viewer = getattr(context.context, "viewer", None)
+        document = context.graphql_document
+        if viewer is not None and viewer.is_partner and document is not None:
+            operation = get_operation_ast(document, context.operation_name)
+            if operation is not None:
+                fields = _root_fields(document, operation.selection_set)
+                refused = [field for field in fields if field.name.value not in PARTNER_FIELDS]
+                if refused:
+                    name = refused[0].name.value
+                    context.result = ExecutionResult(
+                        data=None,
+                        errors=[
+                            GraphQLError(
+                                f"A partner's API key may not use `{name}`",
+                                nodes=refused[0],
+                                path=[(refused[0].alias or refused[0].name).value],
+                                extensions={"code": "FORBIDDEN"},
+                            )
+                        ],
+                    )
+        yield

@@ -1,0 +1,88 @@
+"""The reference partner as a real process for tests, and a club-side client that signs and verifies."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from partners.protocol import signature_headers, verify
+from tests.servers import REPO, _free_port
+
+SECRET = "test-partner-secret"
+START_TIMEOUT = 15.0
+
+
+@dataclass
+class PartnerProcess:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def get(self, path: str, *, secret: str = SECRET, timeout: float = 5.0) -> httpx.Response:
+        return self._checked(httpx.get(f"{self.url}{path}", headers=signature_headers(secret, b""), timeout=timeout))
+
+    def post(self, path: str, payload: dict, *, secret: str = SECRET, timeout: float = 5.0) -> httpx.Response:
+        body = json.dumps(payload).encode()
+        headers = {**signature_headers(secret, body), "Content-Type": "application/json"}
+        return self._checked(httpx.post(f"{self.url}{path}", content=body, headers=headers, timeout=timeout))
+
+    def switch(self, **switches) -> dict:
+        return self.post("/_admin/switches", switches).json()
+
+    @staticmethod
+    def _checked(response: httpx.Response) -> httpx.Response:
+        """The club verifies every answer, as the protocol asks; a test would fail on an unsigned one."""
+        verify(SECRET, response.headers, response.content)
+        return response
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+
+@contextmanager
+def partner_server(store: Path, *options: str, catalog: str = "wine") -> Iterator[PartnerProcess]:
+    """`python -m partners.reference_server` on a free loopback port; always stopped at the end."""
+    port = _free_port()
+    command = [sys.executable, "-m", "partners.reference_server", "--name", "Test Cellar", "--port", str(port),
+               "--catalog", catalog, "--secret", SECRET, "--store", str(store), *options]
+    log = store.with_suffix(f".{port}.log")
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
+    running = PartnerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the partner exited with status {process.returncode}:\n{running.output()}")
+            try:
+                if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the partner did not answer /health within {START_TIMEOUT} s:\n{running.output()}")
+            time.sleep(0.05)
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
