@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import strawberry
 from strawberry import relay
@@ -44,3 +44,17 @@ async def account_managers_of(info: Info, member_ids: Sequence[int | None]) -> d
     """
     rows = await info.context.loaders.member_by_id.load_many(list({pk for pk in member_ids if pk is not None}))
     return {row.id: row.account_manager_id for row in rows if row}
+
+
+async def load_member(info: Info, member_id: int | None) -> Any:
+    """The `Member` of a foreign key, through the request's loader; None when there is none.
+
+    Typed loosely and imported late: schema.members.types imports every domain's member fields,
+    so the domains' types cannot import it at module level.
+    """
+    from schema.members.types import Member
+
+    if member_id is None:
+        return None
+    row = await info.context.loaders.member_by_id.load(member_id)
+    return Member.from_row(row) if row else None

@@ -15,7 +15,7 @@ import strawberry
 from strawberry import relay
 
 from domain import care, models, tasks
-from schema.base import Info, account_managers_of, pks
+from schema.base import Info, account_managers_of, load_member, pks
 from schema.staff.types import Staff, load_staff
 
 if TYPE_CHECKING:
@@ -34,15 +34,6 @@ CareDateKind = strawberry.enum(care.CareDateKind, name="CareDateKind")
 MemberRef = Annotated["Member", strawberry.lazy("schema.members.types")]
 
 
-async def _member(info: Info, member_id: int | None) -> Member | None:
-    from schema.members.types import Member
-
-    if member_id is None:
-        return None
-    row = await info.context.loaders.member_by_id.load(member_id)
-    return Member.from_row(row) if row else None
-
-
 @strawberry.type(description="A moment of care: a visit, a call, a message or a gift, by a member of staff.")
 class Interaction(relay.Node):
     id: relay.NodeID[int]
@@ -54,7 +45,7 @@ class Interaction(relay.Node):
 
     @strawberry.field
     async def member(self, info: Info) -> MemberRef:
-        return await _member(info, self.member_id)  # type: ignore[return-value]
+        return await load_member(info, self.member_id)
 
     @strawberry.field(description="Who recorded it; null when that staff member was removed.")
     async def staff(self, info: Info) -> Staff | None:
@@ -106,7 +97,7 @@ class Task(relay.Node):
 
     @strawberry.field(description="The member it is about, if any.")
     async def member(self, info: Info) -> MemberRef | None:
-        return await _member(info, self.member_id)
+        return await load_member(info, self.member_id)
 
     @strawberry.field
     async def assignee(self, info: Info) -> Staff | None:
@@ -165,7 +156,7 @@ class CareCalendarEntry:
 
     @strawberry.field
     async def member(self, info: Info) -> MemberRef:
-        return await _member(info, self.member_id)  # type: ignore[return-value]
+        return await load_member(info, self.member_id)
 
     @classmethod
     def from_entry(cls, entry: care.CalendarEntry) -> CareCalendarEntry:

@@ -17,7 +17,7 @@ import strawberry
 from strawberry import relay
 
 from domain import events, models
-from schema.base import Info, account_managers_of, pks
+from schema.base import Info, account_managers_of, load_member, pks
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
 from schema.tiers.types import Tier
 
@@ -29,12 +29,6 @@ EventStatus = strawberry.enum(models.EventStatus, name="EventStatus")
 RegistrationStatus = strawberry.enum(
     models.RegistrationStatus, name="RegistrationStatus", description="Cancelled registrations hold no seat"
 )
-
-
-async def _member(info: Info, member_id: int) -> Annotated["Member", strawberry.lazy("schema.members.types")]:
-    from schema.members.types import Member
-
-    return Member.from_row(await info.context.loaders.member_by_id.load(member_id))
 
 
 async def _visible(info: Info, rows: Sequence[models.EventRegistration | models.EventFeedback | None]) -> list:
@@ -67,7 +61,7 @@ class EventFeedback(relay.Node):
 
     @strawberry.field
     async def member(self, info: Info) -> Annotated["Member", strawberry.lazy("schema.members.types")]:
-        return await _member(info, self.member_id)
+        return await load_member(info, self.member_id)
 
     @classmethod
     def from_row(cls, row: models.EventFeedback) -> EventFeedback:
@@ -114,7 +108,7 @@ class EventRegistration(relay.Node):
 
     @strawberry.field
     async def member(self, info: Info) -> Annotated["Member", strawberry.lazy("schema.members.types")]:
-        return await _member(info, self.member_id)
+        return await load_member(info, self.member_id)
 
     @strawberry.field(description="1 for the head of the waitlist; null unless waitlisted.")
     async def waitlist_position(self, info: Info) -> int | None:

@@ -16,7 +16,7 @@ from strawberry import relay
 
 from domain import models, surveys, tickets
 from domain.viewer import Viewer
-from schema.base import Info, account_managers_of, pks
+from schema.base import Info, account_managers_of, load_member, pks
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
 from schema.staff.types import Staff, load_staff
 
@@ -41,15 +41,6 @@ QuestionKind = strawberry.enum(
     models.QuestionKind, name="QuestionKind", description="NPS: 0 to 10, CSAT: 1 to 5, TEXT: free text"
 )
 NpsGrouping = strawberry.enum(surveys.NpsGrouping, name="NpsGrouping", description="What NPS figures are grouped by")
-
-
-async def _member(info: Info, member_id: int | None) -> Member | None:
-    from schema.members.types import Member
-
-    if member_id is None:
-        return None
-    row = await info.context.loaders.member_by_id.load(member_id)
-    return Member.from_row(row) if row else None
 
 
 async def _event(info: Info, event_id: int | None) -> Event | None:
@@ -110,7 +101,7 @@ class TicketResponse(relay.Node):
 
     @strawberry.field(description="The member who wrote it; null when staff did.")
     async def member(self, info: Info) -> MemberType | None:
-        return await _member(info, self.member_id)
+        return await load_member(info, self.member_id)
 
     @classmethod
     def from_row(cls, row: models.TicketResponse) -> TicketResponse:
@@ -189,7 +180,7 @@ class Ticket(relay.Node):
 
     @strawberry.field(description="The member the ticket is about.")
     async def member(self, info: Info) -> MemberType:
-        member = await _member(info, self.member_id)
+        member = await load_member(info, self.member_id)
         assert member is not None
         return member
 
@@ -349,7 +340,7 @@ class SurveyInstance(relay.Node):
 
     @strawberry.field(description="The member it was sent to.")
     async def member(self, info: Info) -> MemberType:
-        member = await _member(info, self.member_id)
+        member = await load_member(info, self.member_id)
         assert member is not None
         return member
 
