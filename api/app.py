@@ -29,6 +29,7 @@ from api.tokens import InvalidToken, read_token
 from domain import partners as partner_registry
 from domain.db import close_database, open_database
 from domain.viewer import ANONYMOUS, Viewer, partner_viewer
+from partners.federation import CatalogFederation
 from partners.protocol import SignatureError, verify
 from schema import build_schema
 
@@ -49,6 +50,7 @@ class GraphQLApp(GraphQL):
             graphql_ide=None if settings.production else "graphiql",
         )
         self.settings = settings
+        self.federation = CatalogFederation()
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -107,7 +109,12 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         viewer: Viewer = request.scope["state"].get("viewer", ANONYMOUS)
-        return Context(viewer=viewer, settings=self.settings, request_id=request.scope["state"]["request_id"])
+        return Context(
+            viewer=viewer,
+            settings=self.settings,
+            request_id=request.scope["state"]["request_id"],
+            federation=self.federation,
+        )
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from api.settings import Settings
 from domain.viewer import Viewer
 from loaders import Loaders
+from partners.federation import CatalogFederation
 
 
 @dataclass(slots=True)
@@ -14,4 +15,5 @@ class Context:
     viewer: Viewer
     settings: Settings
     request_id: str
+    federation: CatalogFederation
     loaders: Loaders = field(default_factory=Loaders)

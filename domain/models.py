@@ -206,6 +206,26 @@ class PartnerStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
+class RewardDelivery(StrEnum):
+    """What an issued reward is: a code the member shows at the counter, or something shipped or booked."""
+
+    VOUCHER = "voucher"
+    FULFILMENT = "fulfilment"
+
+
+class RedemptionStatus(StrEnum):
+    PENDING = "pending"  # points held, the issuer's answer not yet known
+    COMPLETED = "completed"  # issued, points spent
+    REFUSED = "refused"  # the issuer refused (stock, tier...), points given back
+    CANCELLED = "cancelled"  # given up after an unknown outcome and fenced at the partner, points given back
+
+
+class VoucherStatus(StrEnum):
+    ISSUED = "issued"
+    CONSUMED = "consumed"
+    CANCELLED = "cancelled"
+
+
 class Staff(Model):
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=254, unique=True)
@@ -920,6 +940,9 @@ class Partner(Model):
     currency = fields.CharField(max_length=3, description="ISO 4217 code of point_value")
     signing_secret = fields.CharField(max_length=128, description="HMAC key of signed requests, both ways")
     require_signature = fields.BooleanField(default=False)
+    daily_award_cap = fields.IntField(
+        default=10000, db_default=10000, description="Most points the partner may award one member per UTC day"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -949,3 +972,186 @@ class PartnerApiKey(Model):
 
     class Meta:
         table = "partner_api_key"
+
+
+class Reward(Model):
+    """One of the club's own rewards, issued by the club itself as a voucher."""
+
+    id = fields.IntField(primary_key=True)
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    points_price = fields.IntField(description="Points for one unit")
+    stock = fields.IntField(null=True, description="Units left, null for unlimited")
+    tier: fields.ForeignKeyNullableRelation[Tier] = fields.ForeignKeyField(
+        "models.Tier", related_name="rewards", null=True, on_delete=fields.RESTRICT, description="The lowest tier allowed"
+    )
+    category = fields.CharField(max_length=64)
+    image_url = fields.CharField(max_length=500, null=True)
+    validity_days = fields.IntField(default=90)
+    delivery = fields.CharEnumField(RewardDelivery, max_length=16, default=RewardDelivery.VOUCHER)
+    active = fields.BooleanField(default=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    tier_id: int | None
+
+    class Meta:
+        table = "reward"
+
+
+class PartnerCatalogItem(Model):
+    """An item of a catalog a partner pushed through the API, instead of (or besides) serving it."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="catalog_items", on_delete=fields.RESTRICT
+    )
+    item_id = fields.CharField(max_length=100, description="The partner's id of the item")
+    title = fields.CharField(max_length=200)
+    description = fields.TextField(default="")
+    points_price = fields.IntField()
+    stock = fields.IntField(null=True, description="Units left, null for unlimited")
+    tier_restriction = fields.CharField(max_length=64, null=True, description="The lowest tier's name")
+    category = fields.CharField(max_length=64)
+    image_url = fields.CharField(max_length=500, null=True)
+    validity_days = fields.IntField(default=90)
+    delivery = fields.CharEnumField(RewardDelivery, max_length=16, default=RewardDelivery.VOUCHER)
+    pushed_at = fields.DatetimeField()
+
+    partner_id: int
+
+    class Meta:
+        table = "partner_catalog_item"
+        unique_together = (("partner", "item_id"),)
+
+
+class Redemption(Model):
+    """A member spending points on a reward: held, then issued and captured, or refused and released.
+
+    `reference` is the id the partner knows it by (the protocol's redemptionId). A redemption is
+    pending from the hold until the issuer's answer is known, then completed, refused or cancelled
+    exactly once, by a conditional update in the same transaction as the points' move.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    reference = fields.CharField(max_length=100, unique=True)
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="redemptions", on_delete=fields.RESTRICT
+    )
+    partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="redemptions", null=True, on_delete=fields.RESTRICT
+    )
+    reward: fields.ForeignKeyNullableRelation[Reward] = fields.ForeignKeyField(
+        "models.Reward", related_name="redemptions", null=True, on_delete=fields.RESTRICT
+    )
+    item_id = fields.CharField(max_length=100, description="The partner's item id, or the club reward's id")
+    title = fields.CharField(max_length=200)
+    quantity = fields.IntField()
+    points = fields.IntField(description="Points for all units")
+    status = fields.CharEnumField(RedemptionStatus, max_length=16, default=RedemptionStatus.PENDING)
+    idempotency_key = fields.CharField(max_length=200)
+    fingerprint = fields.CharField(max_length=64, description="SHA-256 of the reward and quantity asked for")
+    failure_code = fields.CharField(max_length=64, null=True)
+    failure_message = fields.CharField(max_length=500, null=True)
+    hold_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="held_redemptions", null=True, on_delete=fields.RESTRICT
+    )
+    redeem_entry: fields.ForeignKeyNullableRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="redemptions", null=True, on_delete=fields.RESTRICT
+    )
+    attempts = fields.IntField(default=0, description="Status lookups made to settle a pending redemption")
+    next_attempt_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    settled_at = fields.DatetimeField(null=True, description="When it left pending")
+
+    member_id: int
+    partner_id: int | None
+    reward_id: int | None
+    hold_entry_id: int | None
+    redeem_entry_id: int | None
+
+    class Meta:
+        table = "redemption"
+        unique_together = (("member", "idempotency_key"),)
+        indexes = (("member_id", "id"), ("status", "next_attempt_at"), ("partner_id", "settled_at"))
+
+
+class Voucher(Model):
+    """What a completed redemption issued: a code shown at the counter, or a fulfilment reference."""
+
+    id = fields.BigIntField(primary_key=True)
+    redemption: fields.OneToOneRelation[Redemption] = fields.OneToOneField(
+        "models.Redemption", related_name="voucher", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="vouchers", on_delete=fields.RESTRICT
+    )
+    partner: fields.ForeignKeyNullableRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="vouchers", null=True, on_delete=fields.RESTRICT, description="Null for the club's own"
+    )
+    code = fields.CharField(max_length=100, null=True, description="The code shown at the counter")
+    fulfilment_id = fields.CharField(max_length=100, null=True, description="The issuer's order or booking reference")
+    title = fields.CharField(max_length=200)
+    quantity = fields.IntField()
+    status = fields.CharEnumField(VoucherStatus, max_length=16, default=VoucherStatus.ISSUED)
+    issued_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+    consumed_at = fields.DatetimeField(null=True)
+    cancelled_at = fields.DatetimeField(null=True)
+
+    redemption_id: int
+    member_id: int
+    partner_id: int | None
+
+    class Meta:
+        table = "voucher"
+        unique_together = (("partner", "code"),)
+        indexes = (("member_id", "id"), ("partner_id", "consumed_at"), ("code",))
+
+
+class PartnerPointsAward(Model):
+    """Points a partner awarded a member for a purchase at its shop, once per purchase reference."""
+
+    id = fields.BigIntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="points_awards", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="partner_awards", on_delete=fields.RESTRICT
+    )
+    points = fields.IntField()
+    purchase_reference = fields.CharField(max_length=100)
+    entry: fields.ForeignKeyRelation[LedgerEntry] = fields.ForeignKeyField(
+        "models.LedgerEntry", related_name="partner_awards", on_delete=fields.RESTRICT
+    )
+    created_at = fields.DatetimeField()
+
+    partner_id: int
+    member_id: int
+    entry_id: int
+
+    class Meta:
+        table = "partner_points_award"
+        unique_together = (("partner", "purchase_reference"),)
+        indexes = (("partner_id", "member_id", "created_at"),)
+
+
+class PartnerMemberReference(Model):
+    """The pseudonymous reference by which one partner knows one member: random, so it reveals nothing."""
+
+    id = fields.IntField(primary_key=True)
+    partner: fields.ForeignKeyRelation[Partner] = fields.ForeignKeyField(
+        "models.Partner", related_name="member_references", on_delete=fields.RESTRICT
+    )
+    member: fields.ForeignKeyRelation[Member] = fields.ForeignKeyField(
+        "models.Member", related_name="partner_references", on_delete=fields.RESTRICT
+    )
+    reference = fields.CharField(max_length=40, unique=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    partner_id: int
+    member_id: int
+
+    class Meta:
+        table = "partner_member_reference"
+        unique_together = (("partner", "member"),)

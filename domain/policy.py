@@ -44,7 +44,9 @@ class Permission(StrEnum):
     # Analytics
     ANALYTICS_READ = "analytics_read"
     # Partners
-    PARTNER_MANAGE = "partner_manage"  # the partner registry: partners, settlement terms, API keys
+    PARTNER_MANAGE = "partner_manage"  # the partner registry: partners, settlement terms, API keys, settlements
+    REWARD_MANAGE = "reward_manage"  # the club's own rewards: create, change, stock
+    VOUCHER_CONSUME = "voucher_consume"  # validate and take a club voucher at the club's own counter
 
 
 _MEMBER_CARE = {
@@ -78,6 +80,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.EVENT_ATTENDEES_READ,
             Permission.INTERACTION_RECORD,
             Permission.TICKET_CREATE,
+            Permission.VOUCHER_CONSUME,
         }
     ),
     # Refunds and adjustments take points away or create them: not the front desk's call.
@@ -97,7 +100,7 @@ ROLE_PERMISSIONS: dict[StaffRole, frozenset[Permission]] = {
             Permission.FEEDBACK_READ,
         }
     ),
-    StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ, Permission.PARTNER_MANAGE}),
+    StaffRole.PARTNER_MANAGER: frozenset({Permission.STAFF_READ, Permission.PARTNER_MANAGE, Permission.REWARD_MANAGE}),
     StaffRole.CLUB_MANAGER: frozenset(Permission),
     StaffRole.ADMINISTRATOR: frozenset(Permission),
 }

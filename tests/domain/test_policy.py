@@ -21,6 +21,7 @@ EXPECTED = {
         P.EVENT_ATTENDEES_READ,
         P.INTERACTION_RECORD,
         P.TICKET_CREATE,
+        P.VOUCHER_CONSUME,
     },
     StaffRole.ACCOUNT_MANAGER: {
         P.MEMBER_READ,
@@ -52,7 +53,7 @@ EXPECTED = {
         P.SURVEY_MANAGE,
         P.FEEDBACK_READ,
     },
-    StaffRole.PARTNER_MANAGER: {P.STAFF_READ, P.PARTNER_MANAGE},
+    StaffRole.PARTNER_MANAGER: {P.STAFF_READ, P.PARTNER_MANAGE, P.REWARD_MANAGE},
     StaffRole.CLUB_MANAGER: set(Permission),
     StaffRole.ADMINISTRATOR: set(Permission),
 }
