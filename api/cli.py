@@ -92,17 +92,43 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         print("Demo logins (email / password):")
         for label, email, password in DEMO_LOGINS:
             print(f"  {label:<18} {email} / {password}")
+    partners = _start_demo_partners() if args.demo else []
     sys.stdout.flush()
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        access_log=False,
-        log_level=settings.log_level,
-        log_config=None,  # our JSON logging, set up by create_app, covers uvicorn's loggers too
-    )
+    try:
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            access_log=False,
+            log_level=settings.log_level,
+            log_config=None,  # our JSON logging, set up by create_app, covers uvicorn's loggers too
+        )
+    finally:
+        if partners:
+            from partners.run_demo import stop_demo_partners
+
+            stop_demo_partners(partners)
+
+
+def _start_demo_partners() -> list:
+    """The demo's two reference partners, registered by the demo data; the demo runs without them if they cannot start."""
+    from partners.demo_data import DEMO_API_KEYS
+    from partners.run_demo import DEMO_PARTNERS, start_demo_partners
+
+    try:
+        processes = start_demo_partners()
+    except RuntimeError as exc:
+        print(f"Demo partners not started ({exc}): their catalogs will show as unavailable.", flush=True)
+        return []
+    print("Demo partners (API key for the partner's own calls):")
+    for partner in DEMO_PARTNERS:
+        prefix, secret = DEMO_API_KEYS[partner.name]
+        print(f"  {partner.name:<18} {partner.url}  ApiKey {prefix}.{secret}")
+    prefix, secret = DEMO_API_KEYS["Fleurs Sauveterre"]
+    print(f"  {'Fleurs Sauveterre':<18} (pushes its catalog)  ApiKey {prefix}.{secret}")
+    return processes
 
 
 def _schema(args: argparse.Namespace) -> int:

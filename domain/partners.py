@@ -183,7 +183,7 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _hash(secret: str) -> str:
+def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -217,7 +217,7 @@ async def create_api_key(
         row = await models.PartnerApiKey.create(
             partner_id=partner_id,
             prefix=_new_prefix(),
-            secret_hash=_hash(secret),
+            secret_hash=hash_secret(secret),
             label=label,
             created_at=now,
             created_by_id=viewer.id if viewer.is_staff else None,
@@ -251,7 +251,7 @@ async def authenticate(key: str, *, now: datetime | None = None) -> models.Partn
     if not dot or not prefix.startswith(KEY_PREFIX) or len(prefix) > 32 or not secret:
         return None
     row = await models.PartnerApiKey.filter(prefix=prefix).select_related("partner").first()
-    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, hash_secret(secret)):
         return None
     partner = row.partner
     if partner.status != PartnerStatus.ACTIVE:

@@ -413,12 +413,12 @@ async def make_partner(name: str = "Maison Laurent", **fields: Any) -> models.Pa
 
 async def make_api_key(partner: models.Partner, *, label: str = "POS", **fields: Any) -> tuple[models.PartnerApiKey, str]:
     """A live key of the partner, made by the domain (so that it is hashed as in production), and the key."""
-    from domain.partners import _hash, _new_prefix
+    from domain.partners import _new_prefix, hash_secret
 
     secret = f"secret-{next(_serial)}"
     values = {"created_at": datetime.now(timezone.utc), "label": label}
     row = await models.PartnerApiKey.create(
-        partner_id=partner.id, prefix=_new_prefix(), secret_hash=_hash(secret), **{**values, **fields}
+        partner_id=partner.id, prefix=_new_prefix(), secret_hash=hash_secret(secret), **{**values, **fields}
     )
     return row, f"{row.prefix}.{secret}"
 
