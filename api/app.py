@@ -31,6 +31,7 @@ from domain.db import close_database, open_database
 from domain.viewer import ANONYMOUS, Viewer, partner_viewer
 from partners.federation import CatalogFederation
 from partners.protocol import SignatureError, verify
+from partners.redemption import run_reconciler
 from schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -50,7 +51,7 @@ class GraphQLApp(GraphQL):
             graphql_ide=None if settings.production else "graphiql",
         )
         self.settings = settings
-        self.federation = CatalogFederation()
+        self.federation = CatalogFederation(ttl=settings.catalog_ttl_seconds)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The application; the database must already be migrated (`clubgraph migrate`)."""
     settings = settings or load_settings()
     settings.check()
+    graphql = GraphQLApp(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -219,19 +221,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.freeze()
         interval = settings.jobs_interval_seconds
         jobs = asyncio.create_task(run_periodically(interval), name="clubgraph-jobs") if interval else None
+        every = settings.reconcile_interval_seconds
+        reconciler = (
+            asyncio.create_task(run_reconciler(graphql.federation.client, every), name="clubgraph-reconciler")
+            if every
+            else None
+        )
         try:
             yield
         finally:
-            if jobs is not None:
-                # Before the database closes: a job cut short rolls back its transaction.
-                jobs.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await jobs
+            for task in (jobs, reconciler):
+                if task is not None:
+                    # Before the database closes: a job cut short rolls back its transaction.
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            await graphql.federation.client.close()
             await close_database()
 
     return Starlette(
         routes=[
-            Route("/graphql", GraphQLApp(settings), methods=["GET", "POST"]),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/health", health),
             Route("/ready", ready),
         ],

@@ -81,6 +81,26 @@ async def _points_job(settings: Settings, args: argparse.Namespace) -> int:
         await close_database()
 
 
+async def _reconcile(settings: Settings) -> int:
+    """One reconciliation of the pending partner redemptions that are due, e.g. after an outage."""
+    from domain import models
+    from domain.db import close_database, open_database
+    from partners.client import PartnerClient
+    from partners.redemption import reconcile_pending
+
+    await open_database(settings.database_url, migrate_schema=False)
+    client = PartnerClient()
+    try:
+        pending = await models.Redemption.filter(status=models.RedemptionStatus.PENDING).count()
+        print(f"Reconciling: {pending} redemptions pending ...", flush=True)
+        outcomes = await reconcile_pending(client=client)
+        print("Done: " + (", ".join(f"{count} {name}" for name, count in sorted(outcomes.items())) or "none due"), flush=True)
+        return 0
+    finally:
+        await client.close()
+        await close_database()
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -163,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("expire-points", help="expire the points whose date has passed")
     birthdays = commands.add_parser("birthday-bonuses", help="award the birthday bonus to members born on the day")
     birthdays.add_argument("--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)")
+    commands.add_parser("reconcile", help="settle the pending partner redemptions that are due, once")
     schema = commands.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     schema.add_argument("--check", action="store_true", help="fail when schema.graphql is stale instead")
     args = parser.parse_args(argv)
@@ -182,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         _serve(settings, args)
     elif args.command == "tier-review":
         asyncio.run(_tier_review(settings, args))
+    elif args.command == "reconcile":
+        return asyncio.run(_reconcile(settings))
     elif args.command in ("ledger-check", "expire-points", "birthday-bonuses"):
         return asyncio.run(_points_job(settings, args))
     else:

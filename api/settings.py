@@ -27,6 +27,9 @@ class Settings:
     max_body_bytes: int = 1_000_000
     log_level: str = "info"
     jobs_interval_seconds: int = 3600  # points expiry, birthday bonuses, old idempotency keys; 0 turns them off
+    reconcile_interval_seconds: int = 30  # pending partner redemptions settled; 0 turns it off
+    redemption_grace_seconds: int = 60  # a pending redemption is left to its request this long before reconciling
+    catalog_ttl_seconds: int = 60  # a partner's catalog is cached this long per process; 0 asks every time
 
     @property
     def production(self) -> bool:
@@ -51,6 +54,12 @@ class Settings:
             raise SettingsError("DATABASE_URL must be a sqlite:// or postgres:// URL")
         if self.jobs_interval_seconds < 0:
             raise SettingsError("CLUBGRAPH_JOBS_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
+        if self.reconcile_interval_seconds < 0:
+            raise SettingsError("CLUBGRAPH_RECONCILE_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
+        if self.catalog_ttl_seconds < 0:
+            raise SettingsError("CLUBGRAPH_CATALOG_TTL_SECONDS must be 0 or a positive number of seconds")
+        if self.redemption_grace_seconds < 0:
+            raise SettingsError("CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be 0 or a positive number of seconds")
 
 
 def _int(environ: dict[str, str], name: str, default: int) -> int:
@@ -76,6 +85,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         max_body_bytes=_int(environ, "CLUBGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
         log_level=environ.get("CLUBGRAPH_LOG_LEVEL", defaults.log_level),
         jobs_interval_seconds=_int(environ, "CLUBGRAPH_JOBS_INTERVAL_SECONDS", defaults.jobs_interval_seconds),
+        reconcile_interval_seconds=_int(environ, "CLUBGRAPH_RECONCILE_INTERVAL_SECONDS", defaults.reconcile_interval_seconds),
+        redemption_grace_seconds=_int(environ, "CLUBGRAPH_REDEMPTION_GRACE_SECONDS", defaults.redemption_grace_seconds),
+        catalog_ttl_seconds=_int(environ, "CLUBGRAPH_CATALOG_TTL_SECONDS", defaults.catalog_ttl_seconds),
     )
     settings.check()
     return settings

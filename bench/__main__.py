@@ -18,9 +18,12 @@ from pathlib import Path
 import httpx
 import orjson
 
+from bench.catalog import measure_catalog
 from bench.history import add_points_history
 from bench.load import LoadResult, post_request, run_load
 from bench.servers import HOST, free_port, stop, uvicorn, wait_for
+from bench.redemptions import describe as describe_redemptions
+from bench.redemptions import run_in_subprocess as run_redemptions
 from bench.transfers import run_in_subprocess, seed
 
 SECRET = "bench-secret-key-" + "b" * 32
@@ -174,10 +177,19 @@ def main() -> None:
         finally:
             stop(server)
 
+        print("Catalog: 10 reference partners, one slower than the deadline", flush=True)
+        catalog_results, catalog_figures = measure_catalog(
+            database_url, env, Path(folder), seconds=args.seconds, connections=args.connections
+        )
+        results.update(catalog_results)
+
         print("Transfers, SQLite, one worker", flush=True)
         transfers = {
             "sqlite_1w": run_in_subprocess(database_url, env, workers=1, seconds=args.seconds, connections=args.connections)
         }
+
+        print("Redemptions, SQLite, one worker: against a reference partner process, and of a club reward", flush=True)
+        redemptions = run_redemptions(database_url, env, workers=1, seconds=args.seconds, connections=args.connections)
 
     if args.postgres:
         print("Transfers, PostgreSQL, two workers", flush=True)
@@ -221,6 +233,7 @@ def main() -> None:
         analytics_points_flow_sql_statements=statements["analytics_points_flow"],
         ledger_history_entries=history,
     )
+    figures.update(catalog_figures)
     for key, outcome in transfers.items():
         print(
             f"transfers {key}: {outcome['tps']:.1f}/s, p50 {outcome['p50_ms']:.2f} ms, p99 {outcome['p99_ms']:.2f} ms, "
@@ -230,6 +243,12 @@ def main() -> None:
         figures[f"transfer_{key}_tps"] = outcome["tps"]
         figures[f"transfer_{key}_p99_ms"] = outcome["p99_ms"]
         figures[f"transfer_{key}_invariant_violations"] = outcome["invariant_violations"]
+    for scenario, outcome in redemptions.items():
+        print(describe_redemptions(scenario, outcome))
+        figures[f"redemptions_{scenario}"] = outcome["rps"]
+        figures[f"redemptions_{scenario}_p99_ms"] = outcome["p99_ms"]
+        figures[f"redemptions_{scenario}_settled"] = int(outcome["pending"] == 0 and outcome["refused"] == 0)
+        figures[f"redemptions_{scenario}_invariant_violations"] = outcome["invariant_violations"]
     print(json.dumps(figures))
 
 

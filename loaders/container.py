@@ -6,7 +6,7 @@ from functools import partial
 
 from strawberry.dataloader import DataLoader
 
-from domain import models
+from domain import models, rewards
 from loaders.batch import load_by_id, load_children, load_first_pages
 from loaders.events import (
     load_active_registration_by_event_and_member_id,
@@ -53,6 +53,9 @@ class Loaders:
         "preferences_by_member_id",
         "public_ticket_response_pages_by_ticket_id",
         "purchase_by_id",
+        "redemption_by_id",
+        "redemption_pages_by_member_id",
+        "reward_by_id",
         "staff_by_id",
         "survey_answers_by_instance_id",
         "survey_by_id",
@@ -68,7 +71,11 @@ class Loaders:
         "ticket_status_changes_by_ticket_id",
         "tier_by_id",
         "tier_changes_by_member_id",
+        "tier_ladder",
         "tier_progress_by_member_id",
+        "voucher_by_id",
+        "voucher_by_redemption_id",
+        "voucher_pages_by_member_id",
         "waitlist_count_by_event_id",
         "waitlist_position_by_registration_id",
     )
@@ -158,3 +165,16 @@ class Loaders:
         self.partner_by_id = DataLoader(partial(load_by_id, models.Partner))
         self.partner_api_key_by_id = DataLoader(partial(load_by_id, models.PartnerApiKey))
         self.partner_api_keys_by_partner_id = DataLoader(partial(load_children, models.PartnerApiKey, "partner_id"))
+        # Rewards: the club's own, and the tier ladder once per request for tier names and eligibility
+        self.reward_by_id = DataLoader(partial(load_by_id, models.Reward))
+        self.tier_ladder = DataLoader(rewards.load_ladders)
+        # Redemptions
+        self.redemption_by_id = DataLoader(partial(load_by_id, models.Redemption))
+        self.voucher_by_id = DataLoader(partial(load_by_id, models.Voucher))
+        self.voucher_by_redemption_id = DataLoader(partial(load_children, models.Voucher, "redemption_id"))
+        self.redemption_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.Redemption, "member_id", order_by=("-id",))
+        )
+        self.voucher_pages_by_member_id = DataLoader(
+            partial(load_first_pages, models.Voucher, "member_id", order_by=("-id",))
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -110,11 +111,13 @@ def create_partner_app(config: PartnerConfig) -> Starlette:
     store = PartnerStore(config.store, CATALOGS[config.catalog], code_prefix=prefix)
     switches = config.switches
     secret = config.secret
+    received: dict[str, int] = {}  # protocol requests received per endpoint, faults or not (GET /_admin/requests)
 
     def protocol(handler: Handler, *, faults: bool = True) -> Callable[[Request], Awaitable[Response]]:
         """Verify the signature first, then inject the configured faults, then run the handler."""
 
         async def endpoint(request: Request) -> Response:
+            received[handler.__name__] = received.get(handler.__name__, 0) + 1
             body = await request.body()
             try:
                 verify(secret, request.headers, body)
@@ -149,6 +152,7 @@ def create_partner_app(config: PartnerConfig) -> Starlette:
         return redemption_id
 
     def refusals(handler: Handler) -> Handler:
+        @functools.wraps(handler)  # keeps the endpoint's name, which the request counts go by
         async def guarded(request: Request, body: bytes) -> Response:
             try:
                 return await handler(request, body)
@@ -221,6 +225,10 @@ def create_partner_app(config: PartnerConfig) -> Starlette:
             raise Refusal(400, "INVALID_REQUEST", str(wrong)) from None
         return signed_json(secret, 200, switches.as_json())
 
+    @refusals
+    async def admin_requests(request: Request, body: bytes) -> Response:
+        return signed_json(secret, 200, {name: received.get(name, 0) for name in ("catalog", "issue", "status", "cancel")})
+
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/catalog", protocol(catalog), methods=["GET"]),
@@ -228,6 +236,7 @@ def create_partner_app(config: PartnerConfig) -> Starlette:
         Route("/rewards/{redemption_id}", protocol(status), methods=["GET"]),
         Route("/rewards/{redemption_id}/cancel", protocol(cancel), methods=["POST"]),
         Route("/_admin/switches", protocol(admin_switches, faults=False), methods=["POST"]),
+        Route("/_admin/requests", protocol(admin_requests, faults=False), methods=["GET"]),
     ]
 
     @asynccontextmanager

@@ -30,14 +30,20 @@ from schema.care.queries import CareQuery
 from schema.errors import BadRequest, ClientErrors, log_errors
 from schema.events.mutations import EventMutation
 from schema.events.queries import EventQuery
+from schema.federation import SubgraphSchema
 from schema.feedback.mutations import FeedbackMutation
 from schema.feedback.queries import FeedbackQuery
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
+from schema.partial import PartialErrors
+from schema.partners.counter_queries import PartnerCounterQuery
 from schema.partners.guard import PartnerGuard
 from schema.partners.mutations import PartnerMutation
 from schema.partners.queries import PartnerQuery
 from schema.points.mutations import PointsMutation
+from schema.redemptions.mutations import RedemptionMutation
+from schema.rewards.mutations import RewardMutation
+from schema.rewards.queries import RewardQuery
 from schema.tiers.queries import TierQuery
 
 MAX_DEPTH = 12
@@ -71,10 +77,12 @@ class AuthMutation:
     login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
 
 
-Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation, RewardMutation, RedemptionMutation))
 
 
-class Schema(strawberry.Schema):
+class Schema(SubgraphSchema):
+    """An Apollo Federation v2 subgraph (schema/federation.py) that logs unexpected errors."""
+
     def process_errors(self, errors, execution_context=None) -> None:  # type: ignore[no-untyped-def]
         log_errors(errors, execution_context)
 
@@ -90,12 +98,13 @@ def build_schema(*, production: bool = False) -> Schema:
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ClientErrors(),
+        PartialErrors(),
         PartnerGuard(),
     ]
     if production:
         extensions.append(DisableIntrospection())
     return Schema(
-        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery)),
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery)),
         mutation=Mutation,
         extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),

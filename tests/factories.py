@@ -440,3 +440,117 @@ async def partner_gql(
     )
     assert response.status_code == status, response.text
     return response.json()
+
+
+# --- Partner API ------------------------------------------------------------------------------
+
+
+async def make_redemption(
+    member: models.Member,
+    partner: models.Partner | None = None,
+    *,
+    points: int = 100,
+    at: datetime | None = None,
+    title: str = "Tasting for two",
+    quantity: int = 1,
+) -> models.Redemption:
+    """A completed redemption made through the ledger as the saga makes it: points earned a minute
+    before, held and captured at `at` with the redemption's reference, the REDEEM entry linked."""
+    from domain import ledger
+
+    at = at or datetime.now(timezone.utc)
+    reference = f"rdm_test_{next(_serial)}"
+    earned = ledger.EntryFields(source=models.EntrySource.PURCHASE, reason="Points to redeem")
+    await ledger.credit(member_id=member.id, points=points, fields=earned, now=at - timedelta(minutes=1))
+    hold = await ledger.hold(member_id=member.id, points=points, reference=reference, now=at)
+    redeem = await ledger.capture(hold_entry_id=hold.id, reason=f"Redeemed: {title}", now=at)
+    return await models.Redemption.create(
+        reference=reference,
+        member_id=member.id,
+        partner_id=partner.id if partner else None,
+        item_id="item-1",
+        title=title,
+        quantity=quantity,
+        points=points,
+        status=models.RedemptionStatus.COMPLETED,
+        idempotency_key=reference,
+        fingerprint="0" * 64,
+        hold_entry_id=hold.id,
+        redeem_entry_id=redeem.id,
+        created_at=at,
+        settled_at=at,
+    )
+
+
+async def make_voucher(
+    member: models.Member,
+    partner: models.Partner | None = None,
+    *,
+    code: str | None = None,
+    points: int = 100,
+    at: datetime | None = None,
+    title: str = "Tasting for two",
+    **fields: Any,
+) -> models.Voucher:
+    """The voucher of a new completed redemption (`make_redemption`): issued at `at`, valid 90 days."""
+    at = at or datetime.now(timezone.utc)
+    redemption = await make_redemption(member, partner, points=points, at=at, title=title)
+    values = {
+        "code": code or f"V-{next(_serial):06d}",
+        "title": title,
+        "quantity": redemption.quantity,
+        "status": models.VoucherStatus.ISSUED,
+        "issued_at": at,
+        "expires_at": at + timedelta(days=90),
+    }
+    return await models.Voucher.create(
+        redemption_id=redemption.id,
+        member_id=member.id,
+        partner_id=partner.id if partner else None,
+        **{**values, **fields},
+    )
+
+
+async def make_member_reference(partner: models.Partner, member: models.Member) -> str:
+    """The partner's reference of the member, as the member shows it at the counter."""
+    from domain import references
+
+    return await references.reference_for(partner_id=partner.id, member_id=member.id)
+
+
+# --- redemptions ------------------------------------------------------------------------------
+
+
+async def make_club_reward(title: str = "Cellar tour", **fields: Any) -> models.Reward:
+    """One of the club's own rewards: 500 points, 5 in stock, any tier, valid 90 days."""
+    values = {"description": "", "points_price": 500, "stock": 5, "category": "experience", "validity_days": 90}
+    return await models.Reward.create(title=title, **{**values, **fields})
+
+
+def reward_gid(key: str) -> str:
+    """The GraphQL Reward id of a catalog key, e.g. "club:3" or "partner:2:wine-tasting-evening"."""
+    return to_base64("Reward", key)
+
+
+# --- rewards ------------------------------------------------------------------------------------
+
+
+async def make_reward(title: str = "Club scarf", points_price: int = 500, **fields: Any) -> models.Reward:
+    """A reward of the club's own, written straight to the table: active, unlimited, for every tier."""
+    values = {"category": "merchandise", "description": f"{title}, from the club shop"}
+    return await models.Reward.create(title=title, points_price=points_price, **{**values, **fields})
+
+
+async def make_pushed_item(
+    partner: models.Partner, item_id: str, points_price: int, **fields: Any
+) -> models.PartnerCatalogItem:
+    """An item of a partner's pushed catalog, pushed now unless `pushed_at` says otherwise."""
+    values = {
+        "title": item_id.replace("-", " ").capitalize(),
+        "category": "wine",
+        "validity_days": 60,
+        "pushed_at": datetime.now(timezone.utc),
+    }
+    return await models.PartnerCatalogItem.create(
+        partner_id=partner.id, item_id=item_id, points_price=points_price, **{**values, **fields}
+    )

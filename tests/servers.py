@@ -65,6 +65,16 @@ def _wait_until_healthy(server: ServerProcess) -> None:
     pytest.fail(f"the server did not answer /health within {START_TIMEOUT} s:\n{server.output()}")
 
 
+def _wait_for_workers(server: ServerProcess, workers: int) -> None:
+    """/health answered by one worker: wait until every worker has started, so that tests meant to
+    spread over several processes really do."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while server.output().count("Started server process") < workers:
+        if time.monotonic() > deadline:
+            pytest.fail(f"only some of the {workers} workers started within {START_TIMEOUT} s:\n{server.output()}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def serve(database_url: str, *, workers: int = 1) -> Iterator[ServerProcess]:
     """A uvicorn process serving the test database; always stopped, even when the test fails."""
@@ -85,6 +95,7 @@ def serve(database_url: str, *, workers: int = 1) -> Iterator[ServerProcess]:
         running = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
         try:
             _wait_until_healthy(running)
+            _wait_for_workers(running, workers)
             yield running
         finally:
             if process.poll() is None:

@@ -2,8 +2,9 @@
 
 Written out by hand from domain/policy.py read as the spec: the registry is for staff with
 PARTNER_MANAGE (partner managers, club managers, administrators); nobody else sees a partner or a key.
-Partner-key callers are checked below the tables: a partner may call `me` and nothing else, here and
-in every other matrix module.
+Partner-key callers are checked below the tables: a partner may call `me` and the partner API
+(PARTNER_FIELDS, checked in tests/test_partner_isolation.py) and nothing else, here and in every
+other matrix module.
 """
 
 from __future__ import annotations
@@ -28,7 +29,16 @@ from tests.auth_matrix import (
     make_club,
     mutation,
 )
-from tests.factories import gid, make_api_key, make_partner, partner_gql, refused
+from schema.partners.guard import PARTNER_FIELDS
+from tests.factories import (
+    gid,
+    make_api_key,
+    make_member_reference,
+    make_partner,
+    make_voucher,
+    partner_gql,
+    refused,
+)
 
 # fmt: off
 READS = {
@@ -40,6 +50,10 @@ READS = {
     "nodes Partner":              (NULL,     NULL,      NULL,   NULL,   NULL,   NULL,     NULL,   OK,     OK,     OK),
     "node PartnerApiKey":         (NULL,     NULL,      NULL,   NULL,   NULL,   NULL,     NULL,   OK,     OK,     OK),
     "nodes PartnerApiKey":        (NULL,     NULL,      NULL,   NULL,   NULL,   NULL,     NULL,   OK,     OK,     OK),
+    # The partner API: a club voucher at the club's own counter (VOUCHER_CONSUME), any partner's
+    # statement for PARTNER_MANAGE. Partner keys are checked in tests/test_partner_isolation.py.
+    "voucherValidate":            (UNAUTH,   FORBID,    FORBID, OK,     FORBID, FORBID,   FORBID, FORBID, OK,     OK),
+    "settlementStatement":        (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, OK,     OK,     OK),
 }
 
 WRITES = {
@@ -49,17 +63,24 @@ WRITES = {
     "partnerUpdate":              (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, OK,     OK,     OK),
     "partnerApiKeyCreate":        (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, OK,     OK,     OK),
     "partnerApiKeyRevoke":        (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, OK,     OK,     OK),
+    # The partner API: awards and pushes are a partner key's alone.
+    "voucherConsume":             (UNAUTH,   FORBID,    FORBID, OK,     FORBID, FORBID,   FORBID, FORBID, OK,     OK),
+    "partnerPointsAward":         (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, FORBID, FORBID, FORBID),
+    "partnerCatalogPush":         (UNAUTH,   FORBID,    FORBID, FORBID, FORBID, FORBID,   FORBID, FORBID, FORBID, FORBID),
 }
 # fmt: on
 
 
 @dataclass
 class PartnerClub(Club):
-    """The club, with a partner holding one live key."""
+    """The club, with a partner holding one live key, the partner's reference of the member, and a
+    club voucher of the member's."""
 
     partner: models.Partner
     api_key: models.PartnerApiKey
     key: str
+    member_reference: str
+    voucher: models.Voucher
 
 
 async def make_partner_club() -> PartnerClub:
@@ -67,7 +88,12 @@ async def make_partner_club() -> PartnerClub:
     partner = await make_partner("Maison Laurent")
     api_key, key = await make_api_key(partner, label="POS")
     return PartnerClub(
-        **{field.name: getattr(club, field.name) for field in fields(Club)}, partner=partner, api_key=api_key, key=key
+        **{field.name: getattr(club, field.name) for field in fields(Club)},
+        partner=partner,
+        api_key=api_key,
+        key=key,
+        member_reference=await make_member_reference(partner, club.member),
+        voucher=await make_voucher(club.member, None, code="CLUB-0001", title="Champagne at the bar"),
     )
 
 
@@ -101,6 +127,22 @@ READ_OPERATIONS = {
     "nodes Partner": _node("Partner", lambda club: club.partner.id, {"name": "Maison Laurent"}, many=True),
     "node PartnerApiKey": _node("PartnerApiKey", lambda club: club.api_key.id, {"label": "POS"}, many=False),
     "nodes PartnerApiKey": _node("PartnerApiKey", lambda club: club.api_key.id, {"label": "POS"}, many=True),
+    "voucherValidate": Read(
+        "query($code: String!) { voucherValidate(code: $code) { voucher { code member { name } } errors { code } } }",
+        lambda club: {"code": "CLUB-0001"},
+        lambda club, caller: {
+            "voucherValidate": {"voucher": {"code": "CLUB-0001", "member": {"name": "Mia Member"}}, "errors": []}
+        },
+    ),
+    "settlementStatement": Read(
+        "query($period: SettlementPeriodInput!, $partnerId: ID) "
+        "{ settlementStatement(period: $period, partnerId: $partnerId) { partner { name } pointsRedeemed } }",
+        lambda club: {
+            "period": {"from": "2026-10-01T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
+            "partnerId": gid("Partner", club.partner.id),
+        },
+        lambda club, caller: {"settlementStatement": {"partner": {"name": "Maison Laurent"}, "pointsRedeemed": 0}},
+    ),
 }
 
 
@@ -120,6 +162,18 @@ async def _partner_value(club: PartnerClub) -> str:
 async def _key_labels(club: PartnerClub) -> list[tuple[str, bool]]:
     rows = await models.PartnerApiKey.filter(partner_id=club.partner.id).order_by("id")
     return [(row.label, row.revoked_at is None) for row in rows]
+
+
+async def _voucher_status(club: PartnerClub) -> str:
+    return str((await models.Voucher.get(id=club.voucher.id)).status)
+
+
+async def _balance(club: PartnerClub) -> int:
+    return (await models.Member.get(id=club.member.id)).points_balance
+
+
+async def _pushed_items(club: PartnerClub) -> int:
+    return await models.PartnerCatalogItem.all().count()
 
 
 WRITE_OPERATIONS = {
@@ -159,6 +213,38 @@ WRITE_OPERATIONS = {
         before=[("POS", True)],
         after=[("POS", False)],
     ),
+    "voucherConsume": Write(
+        mutation("voucherConsume", "voucher { code status }"),
+        lambda club: {"code": "CLUB-0001", "idempotencyKey": "matrix"},
+        lambda club: {"voucher": {"code": "CLUB-0001", "status": "CONSUMED"}},
+        {"voucher": None},
+        _voucher_status,
+        before="issued",
+        after="consumed",
+    ),
+    "partnerPointsAward": Write(
+        mutation("partnerPointsAward", "award { points }"),
+        lambda club: {
+            "memberReference": club.member_reference,
+            "points": 10,
+            "purchaseReference": "R-1",
+            "idempotencyKey": "matrix",
+        },
+        lambda club: {"award": {"points": 10}},
+        {"award": None},
+        _balance,
+        before=100,
+        after=110,
+    ),
+    "partnerCatalogPush": Write(
+        mutation("partnerCatalogPush", "summary { itemCount }"),
+        lambda club: {"items": [{"id": "a", "title": "A", "pointsPrice": 5, "category": "wine", "validityDays": 9}]},
+        lambda club: {"summary": {"itemCount": 1}},
+        {"summary": None},
+        _pushed_items,
+        before=0,
+        after=1,
+    ),
 }
 
 
@@ -178,12 +264,14 @@ def _every_matrix_operation() -> list[Any]:
     for module in _matrix_modules():
         for table in ("READ_OPERATIONS", "WRITE_OPERATIONS"):
             for name, operation in getattr(module, table, {}).items():
+                if name != "me" and name.split()[0] in PARTNER_FIELDS:
+                    continue  # the partner API itself: tests/test_partner_isolation.py
                 found.append(pytest.param(name, operation.document, id=f"{module.__name__.split('.')[-1]}: {name}"))
     return found
 
 
 @pytest.mark.parametrize(("operation", "document"), _every_matrix_operation())
-async def test_a_partner_key_is_refused_every_operation_but_me(client, operation, document):
+async def test_a_partner_key_is_refused_every_operation_but_me_and_the_partner_api(client, operation, document):
     # given: the partner's own objects too: a partner sees itself through `me`, nothing else
     club = await make_partner_club()
     field = operation.split()[0]

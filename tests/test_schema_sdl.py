@@ -30,7 +30,9 @@ def test_schema_check_passes_on_the_checked_in_file(capsys):
 def test_schema_check_fails_on_a_stale_file(tmp_path, monkeypatch, capsys):
     # given
     stale = tmp_path / "schema.graphql"
-    stale.write_text(sdl().replace("type Member implements Node {", "type Member implements Node {\n  old: Boolean!"))
+    member = 'type Member implements Node @key(fields: "id", resolvable: true) {'
+    assert member in sdl()
+    stale.write_text(sdl().replace(member, f"{member}\n  old: Boolean!"))
     monkeypatch.setattr(api.cli, "SCHEMA_FILE", stale)
     # when
     status = main(["schema", "--check"])

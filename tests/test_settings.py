@@ -23,6 +23,9 @@ def test_no_variables_give_the_local_defaults():
         max_body_bytes=1_000_000,
         log_level="info",
         jobs_interval_seconds=3600,
+        reconcile_interval_seconds=30,
+        redemption_grace_seconds=60,
+        catalog_ttl_seconds=60,
     )
     assert settings.production is False
 
@@ -39,6 +42,9 @@ def test_every_variable_is_read():
         "CLUBGRAPH_MAX_BODY_BYTES": "65536",
         "CLUBGRAPH_LOG_LEVEL": "warning",
         "CLUBGRAPH_JOBS_INTERVAL_SECONDS": "0",
+        "CLUBGRAPH_RECONCILE_INTERVAL_SECONDS": "5",
+        "CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "20",
+        "CLUBGRAPH_CATALOG_TTL_SECONDS": "0",
     }
     # when
     settings = load_settings(environ)
@@ -53,6 +59,9 @@ def test_every_variable_is_read():
         max_body_bytes=65536,
         log_level="warning",
         jobs_interval_seconds=0,
+        reconcile_interval_seconds=5,
+        redemption_grace_seconds=20,
+        catalog_ttl_seconds=0,
     )
     assert settings.production is True
 
@@ -140,6 +149,21 @@ def test_empty_variables_fall_back_to_the_defaults():
             {"CLUBGRAPH_JOBS_INTERVAL_SECONDS": "1h"},
             "CLUBGRAPH_JOBS_INTERVAL_SECONDS must be a whole number, not '1h'",
             id="jobs interval with a unit",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_RECONCILE_INTERVAL_SECONDS": "-5"},
+            "CLUBGRAPH_RECONCILE_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds",
+            id="negative reconcile interval",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "-1"},
+            "CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be 0 or a positive number of seconds",
+            id="negative redemption grace",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_CATALOG_TTL_SECONDS": "1m"},
+            "CLUBGRAPH_CATALOG_TTL_SECONDS must be a whole number, not '1m'",
+            id="catalog ttl with a unit",
         ),
         pytest.param(
             {"DATABASE_URL": "mysql://club@localhost/club"},

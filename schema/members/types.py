@@ -13,8 +13,11 @@ from domain.policy import may_read_member
 from schema.base import Info, pks
 from schema.care import member_fields as care_fields
 from schema.events import member_fields as event_fields
+from schema.federation import key_on_id
 from schema.feedback import member_fields as feedback_fields
+from schema.partners import member_fields as partner_fields
 from schema.points import member_fields as points_fields
+from schema.redemptions import member_fields as redemption_fields
 from schema.staff.types import Staff, load_staff
 from schema.tiers import member_fields as tier_fields
 from schema.tiers.types import Tier
@@ -99,7 +102,8 @@ class Consent:
         return cls(purpose=row.purpose, granted=row.granted, source=row.source, recorded_at=row.recorded_at)
 
 
-@strawberry.type(description="A member of the club.")
+# A federation entity (schema/federation.py): `_entities` resolves it through resolve_nodes, as `node` does.
+@strawberry.type(description="A member of the club.", directives=[key_on_id()])
 class Member(relay.Node):
     id: relay.NodeID[int]
     name: str
@@ -189,6 +193,18 @@ class Member(relay.Node):
     )
     interactions = strawberry.field(
         resolver=care_fields.interactions, description="Visits, calls, messages and gifts, newest first."
+    )
+    redemptions = strawberry.field(
+        resolver=redemption_fields.redemptions,
+        description="Rewards redeemed, newest first; null unless yours or you read members in scope.",
+    )
+    vouchers = strawberry.field(
+        resolver=redemption_fields.vouchers,
+        description="Vouchers the member's redemptions issued, newest first; null unless yours or you read members.",
+    )
+    partner_reference = strawberry.field(
+        resolver=partner_fields.partner_reference,
+        description="The reference to show at this partner's counter to collect points; only for the member themself.",
     )
 
     @classmethod

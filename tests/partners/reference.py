@@ -42,6 +42,10 @@ class PartnerProcess:
     def switch(self, **switches) -> dict:
         return self.post("/_admin/switches", switches).json()
 
+    def requests(self) -> dict[str, int]:
+        """Protocol requests the partner received since it started, per endpoint: catalog, issue, status, cancel."""
+        return self.get("/_admin/requests").json()
+
     @staticmethod
     def _checked(response: httpx.Response) -> httpx.Response:
         """The club verifies every answer, as the protocol asks; a test would fail on an unsigned one."""

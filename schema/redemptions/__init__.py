@@ -1,0 +1,1 @@
+"""Redemptions and vouchers: `rewardRedeem`, the Redemption and Voucher types, the member's lists."""

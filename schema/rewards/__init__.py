@@ -1,0 +1,1 @@
+"""Rewards: the club's own rewards and the partners' items, in one federated catalog."""
