@@ -16,13 +16,19 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 async def _prepare(settings: Settings, *, demo: bool, members: int) -> None:
     from domain.db import close_database, open_database
     from domain.seed import seed_demo
+    from partners.demo_data import seed_demo_partners
+    from partners.demo_redemptions import seed_demo_redemptions
 
     print(f"Database: {settings.database_url}", flush=True)
     await open_database(settings.database_url, migrate_schema=True)
     try:
         print("Migrations applied.", flush=True)
         if demo:
-            loaded = await seed_demo(members=members, progress=lambda step: print(f"  demo data: {step}", flush=True))
+            report = lambda step: print(f"  demo data: {step}", flush=True)  # noqa: E731
+            loaded = await seed_demo(members=members, progress=report)
+            if loaded:
+                await seed_demo_partners(progress=report)
+                await seed_demo_redemptions(progress=report)
             print("Demo data loaded." if loaded else "Demo data already present.", flush=True)
     finally:
         await close_database()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from domain import models
 from domain.models import RewardDelivery
@@ -36,6 +37,25 @@ class CatalogItem:
     @property
     def is_club_reward(self) -> bool:
         return self.partner_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerFailure:
+    """A partner whose catalog could not be read, and why, in words fit for the member's app."""
+
+    partner_id: int
+    partner_name: str
+    reason: str
+
+
+class PartnerCatalogs(Protocol):
+    """Where the partners' catalogs come from (partners/federation.py), as the domain needs it."""
+
+    async def partner_items(
+        self, partners: list[models.Partner] | None = None, *, now: datetime | None = None
+    ) -> tuple[list[CatalogItem], list[PartnerFailure]]: ...
+
+    async def item(self, partner: models.Partner, item_id: str, *, max_age: float | None = None) -> CatalogItem | None: ...
 
 
 def club_key(reward_id: int) -> str:

@@ -41,6 +41,8 @@ _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 _PREFIX_LENGTH = 10
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # last_used_at is written at most this often per key
 MAX_POINT_VALUE = Decimal("1000")
+DEFAULT_DAILY_AWARD_CAP = 10_000
+MAX_DAILY_AWARD_CAP = 1_000_000
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -91,6 +93,16 @@ def _clean_currency(currency: str) -> str:
     return currency
 
 
+def _clean_daily_award_cap(cap: int) -> int:
+    if isinstance(cap, bool) or not isinstance(cap, int) or not 0 <= cap <= MAX_DAILY_AWARD_CAP:
+        raise DomainError(
+            "INVALID",
+            f"The daily cap is a whole number of points from 0 (no awards) to {MAX_DAILY_AWARD_CAP:,}",
+            field="dailyAwardCap",
+        )
+    return cap
+
+
 async def _name_taken(name: str, *, except_id: int | None = None) -> bool:
     query = models.Partner.filter(name=name)
     if except_id is not None:
@@ -131,6 +143,7 @@ async def create_partner(
     currency: str,
     base_url: str | None = None,
     require_signature: bool = False,
+    daily_award_cap: int = DEFAULT_DAILY_AWARD_CAP,
 ) -> models.Partner:
     """Register a partner; its `signing_secret` is on the returned row, to be shown this once."""
     require_permission(viewer, Permission.PARTNER_MANAGE)
@@ -140,6 +153,7 @@ async def create_partner(
         "point_value": _clean_point_value(point_value),
         "currency": _clean_currency(currency),
         "require_signature": require_signature,
+        "daily_award_cap": _clean_daily_award_cap(daily_award_cap),
     }
     if await _name_taken(name):
         raise DomainError("NAME_TAKEN", "A partner with this name exists already", field="name")
@@ -155,7 +169,7 @@ async def update_partner(*, viewer: Viewer, partner_id: int, changes: dict[str, 
     A suspended partner's keys stop authenticating at once (`authenticate` checks the status).
     """
     require_permission(viewer, Permission.PARTNER_MANAGE)
-    assert set(changes) <= {"name", "base_url", "point_value", "status", "require_signature"}, changes
+    assert set(changes) <= {"name", "base_url", "point_value", "status", "require_signature", "daily_award_cap"}, changes
     partner = await models.Partner.get_or_none(id=partner_id)
     if partner is None:
         raise NotFound("Partner", field="partnerId")
@@ -172,6 +186,8 @@ async def update_partner(*, viewer: Viewer, partner_id: int, changes: dict[str, 
         changes["point_value"] = _clean_point_value(changes["point_value"])
     if "status" in changes:
         changes["status"] = PartnerStatus(changes["status"])
+    if "daily_award_cap" in changes:
+        changes["daily_award_cap"] = _clean_daily_award_cap(changes["daily_award_cap"])
     if changes:
         partner.update_from_dict(changes)
         await partner.save()

@@ -1,6 +1,6 @@
 """Pseudonymous member references: how one partner knows one member, and nothing more.
 
-A reference is random (`mbr_` and 20 base-32 characters), made the first time a partner needs it
+A reference is random (`mbr_` and 20 hexadecimal digits), made the first time a partner needs it
 and kept: stable for one member and one partner, different for every partner, meaningless
 elsewhere. The member shows it at the partner's counter (e.g. as a QR code) to collect points, and
 the club sends it with each redemption. Nothing about the member can be derived from it.

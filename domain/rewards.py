@@ -24,13 +24,12 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain import catalog, models
-from domain.catalog import CatalogItem
+from domain.catalog import CatalogItem, PartnerCatalogs, PartnerFailure
 from domain.errors import DomainError, NotAuthenticated, NotFound
 from domain.models import PartnerStatus, RewardDelivery
 from domain.policy import Permission, require_permission
 from domain.validation import clean_text
 from domain.viewer import Viewer
-from partners.federation import CatalogFederation, PartnerFailure
 
 MAX_POINTS_PRICE = 10_000_000
 MAX_STOCK = 1_000_000
@@ -300,7 +299,7 @@ def _matches(item: CatalogItem, filter: RewardFilter, eligibility: Eligibility |
 async def catalog_page(
     *,
     viewer: Viewer,
-    federation: CatalogFederation,
+    federation: PartnerCatalogs,
     filter: RewardFilter,
     first: int,
     after: SortKey | None = None,
@@ -349,7 +348,7 @@ async def catalog_page(
     )
 
 
-async def find_item(federation: CatalogFederation, partner: models.Partner | None, item_id: str) -> CatalogItem | None:
+async def find_item(federation: PartnerCatalogs, partner: models.Partner | None, item_id: str) -> CatalogItem | None:
     """A partner's item by id, None when the partner is gone or inactive or has no such item.
 
     Raises PartnerUnavailable when the partner's catalog cannot be read.

@@ -276,20 +276,15 @@ async def seed_demo(*, members: int = 240, progress: Callable[[str], None] | Non
 
 
 async def _seed_demo_crm(*, progress: Callable[[str], None]) -> None:
-    """Events, then feedback about them, then care, whose grading sees every visit and purchase before it,
-    then partners, rewards and a few redemptions of them."""
+    """Events, then feedback about them, then care, whose grading sees every visit and purchase before it."""
     # Imported here: they import the points and members modules, which are not needed at start-up.
     from domain.seed_care import seed_demo_care
     from domain.seed_events import seed_demo_events
     from domain.seed_feedback import seed_demo_feedback
-    from domain.seed_redemptions import seed_demo_redemptions
-    from partners.demo_data import seed_demo_partners
 
     await seed_demo_events(progress=progress)
     await seed_demo_feedback(progress=progress)
     await seed_demo_care(progress=progress)
-    await seed_demo_partners(progress=progress)
-    await seed_demo_redemptions(progress=progress)
 
 
 

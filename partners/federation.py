@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from tortoise.expressions import Q, Subquery
 
 from domain import catalog, models
-from domain.catalog import CatalogItem
+from domain.catalog import CatalogItem, PartnerFailure
 from domain.models import PartnerStatus
 from partners.client import CATALOG_DEADLINE, Endpoint, PartnerClient, PartnerRefusal, PartnerUnavailable
 
@@ -36,13 +36,6 @@ logger = logging.getLogger("clubgraph.partners")
 DEFAULT_TTL = 60.0  # seconds; the app takes it from its settings (CLUBGRAPH_CATALOG_TTL_SECONDS)
 FAILURE_THRESHOLD = 3
 OPEN_SECONDS = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerFailure:
-    partner_id: int
-    partner_name: str
-    reason: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class Partner(relay.Node):
     point_value: Decimal = strawberry.field(description="The settlement value of one point to this partner")
     currency: str = strawberry.field(description="ISO 4217 code of pointValue")
     require_signature: bool = strawberry.field(description="Whether its requests must carry an HMAC signature")
+    daily_award_cap: int = strawberry.field(description="Most points it may award one member per UTC day")
     created_at: datetime
     updated_at: datetime
 
@@ -86,6 +87,7 @@ class Partner(relay.Node):
             point_value=row.point_value,
             currency=row.currency,
             require_signature=row.require_signature,
+            daily_award_cap=row.daily_award_cap,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

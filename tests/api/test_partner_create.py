@@ -10,7 +10,7 @@ from tests.factories import gid, gql, make_partner, make_staff, staff_token
 CREATE = """
 mutation($input: PartnerCreateInput!) {
   partnerCreate(input: $input) {
-    partner { id name slug status baseUrl pointValue currency requireSignature apiKeys { prefix } }
+    partner { id name slug status baseUrl pointValue currency requireSignature dailyAwardCap apiKeys { prefix } }
     signingSecret
     errors { field code message }
   }
@@ -42,6 +42,7 @@ async def test_a_partner_manager_registers_a_partner_and_sees_its_signing_secret
                     "pointValue": "0.0100",
                     "currency": "CHF",
                     "requireSignature": True,
+                    "dailyAwardCap": 10000,
                     "apiKeys": [],
                 },
                 "signingSecret": row.signing_secret,

@@ -12,7 +12,7 @@ from tests.factories import gid, gql, make_partner, make_staff, staff_token
 UPDATE = """
 mutation($input: PartnerUpdateInput!) {
   partnerUpdate(input: $input) {
-    partner { name slug status baseUrl pointValue currency requireSignature }
+    partner { name slug status baseUrl pointValue currency requireSignature dailyAwardCap }
     errors { field code message }
   }
 }
@@ -31,7 +31,14 @@ async def test_only_the_fields_given_change(client):
     result = await gql(
         client,
         UPDATE,
-        {"input": {"partnerId": gid("Partner", partner.id), "name": "Maison Laurent & Fils", "pointValue": "0.0125"}},
+        {
+            "input": {
+                "partnerId": gid("Partner", partner.id),
+                "name": "Maison Laurent & Fils",
+                "pointValue": "0.0125",
+                "dailyAwardCap": 2500,
+            }
+        },
         token=token,
     )
     # then
@@ -46,13 +53,14 @@ async def test_only_the_fields_given_change(client):
                     "pointValue": "0.0125",
                     "currency": "CHF",
                     "requireSignature": False,
+                    "dailyAwardCap": 2500,
                 },
                 "errors": [],
             }
         }
     }
     row = await models.Partner.get(id=partner.id)
-    assert (row.name, row.point_value) == ("Maison Laurent & Fils", Decimal("0.0125"))
+    assert (row.name, row.point_value, row.daily_award_cap) == ("Maison Laurent & Fils", Decimal("0.0125"), 2500)
 
 
 async def test_suspend_require_signature_and_make_push_only(client):
@@ -95,10 +103,22 @@ async def test_suspend_require_signature_and_make_push_only(client):
                 "message": "Enter the partner's endpoint as an http(s) URL, e.g. https://partner.example/api",
             },
         ),
+        (
+            {"dailyAwardCap": -1},
+            {
+                "field": "dailyAwardCap",
+                "code": "INVALID",
+                "message": "The daily cap is a whole number of points from 0 (no awards) to 1,000,000",
+            },
+        ),
+        ({"dailyAwardCap": None}, {"field": "dailyAwardCap", "code": "REQUIRED", "message": "This value cannot be cleared"}),
         ({"partnerId": "missing"}, {"field": "partnerId", "code": "NOT_FOUND", "message": "Partner not found"}),
         ({"partnerId": "member"}, {"field": "partnerId", "code": "NOT_FOUND", "message": "Partner not found"}),
     ],
-    ids=["clear name", "clear value", "taken name", "negative value", "bad url", "unknown partner", "a member's id"],
+    ids=[
+        "clear name", "clear value", "taken name", "negative value", "bad url", "negative cap", "clear cap",
+        "unknown partner", "a member's id",
+    ],
 )
 async def test_bad_changes_are_refused_and_nothing_changes(client, fields, error):
     # given

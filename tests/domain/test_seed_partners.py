@@ -4,8 +4,8 @@ rewards, and members who redeemed some of them."""
 from domain import ledger, models, partners
 from domain.models import RedemptionStatus
 from domain.seed import DEMO_MEMBER_EMAIL, seed_demo
-from domain.seed_redemptions import seed_demo_redemptions
 from partners.demo_data import DEMO_API_KEYS, seed_demo_partners
+from partners.demo_redemptions import seed_demo_redemptions
 from partners.run_demo import DEMO_PARTNERS
 
 
@@ -13,8 +13,8 @@ async def test_the_demo_registers_the_reference_partners_a_pushing_partner_and_c
     # given
     await seed_demo(members=10)
     # when
+    await seed_demo_partners()
     await seed_demo_partners()  # a second run adds nothing
-    await seed_demo_redemptions()
     # then
     registered = {p.name: p for p in await models.Partner.all()}
     assert sorted(registered) == sorted([*(demo.name for demo in DEMO_PARTNERS), "Fleurs Sauveterre"])
@@ -33,9 +33,12 @@ async def test_the_demo_registers_the_reference_partners_a_pushing_partner_and_c
 async def test_the_demo_member_holds_vouchers_and_every_demo_redemption_is_paid_for():
     # given
     await seed_demo(members=30)
+    await seed_demo_partners()
     # when
-    demo = await models.Member.get(email=DEMO_MEMBER_EMAIL)
+    await seed_demo_redemptions()
+    await seed_demo_redemptions()  # a second run adds nothing
     # then
+    demo = await models.Member.get(email=DEMO_MEMBER_EMAIL)
     redemptions = await models.Redemption.all()
     assert redemptions and all(r.status == RedemptionStatus.COMPLETED and r.redeem_entry_id for r in redemptions)
     assert await models.Voucher.filter(member_id=demo.id).exists()

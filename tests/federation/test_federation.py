@@ -10,6 +10,7 @@ made of it together.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 import time
@@ -27,7 +28,7 @@ from tests.factories import gid, make_api_key, make_member, make_partner, make_s
 from tests.servers import _free_port, serve
 
 HERE = Path(__file__).resolve().parent
-NODE = "/usr/bin/node"
+NODE = shutil.which("node") or "node"  # Node.js 20+; `.ci/run` installs it when missing
 START_TIMEOUT = 30.0
 LEVELS = ("Cellar", "Reserve", "Grand Cru")  # partner-subgraph.mjs: LEVELS[pk % 3]
 

@@ -36,6 +36,10 @@ class PartnerCreateInput:
     )
     currency: str = strawberry.field(description="ISO 4217 code, e.g. CHF")
     require_signature: bool = strawberry.field(default=False, description="Refuse its unsigned requests")
+    daily_award_cap: int = strawberry.field(
+        default=partners.DEFAULT_DAILY_AWARD_CAP,
+        description="Most points the partner may award one member per UTC day (partnerPointsAward); 0 allows none",
+    )
 
 
 @strawberry.type
@@ -57,6 +61,7 @@ async def partner_create(info: Info, input: PartnerCreateInput) -> PartnerCreate
             point_value=input.point_value,
             currency=input.currency,
             require_signature=input.require_signature,
+            daily_award_cap=input.daily_award_cap,
         )
         return {"partner": Partner.from_row(row), "signing_secret": row.signing_secret}
 

@@ -39,6 +39,9 @@ class PartnerUpdateInput:
         default=strawberry.UNSET, description="SUSPENDED refuses the partner's API keys at once"
     )
     require_signature: bool | None = strawberry.UNSET
+    daily_award_cap: int | None = strawberry.field(
+        default=strawberry.UNSET, description="Most points the partner may award one member per UTC day"
+    )
 
 
 @strawberry.type
@@ -48,7 +51,7 @@ class PartnerUpdatePayload:
 
 
 def _changes(input: PartnerUpdateInput) -> dict[str, Any]:
-    names = ("name", "base_url", "point_value", "status", "require_signature")
+    names = ("name", "base_url", "point_value", "status", "require_signature", "daily_award_cap")
     return {name: getattr(input, name) for name in names if getattr(input, name) is not strawberry.UNSET}
 
 
