@@ -47,7 +47,7 @@ class GraphQLApp(GraphQL):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            build_schema(production=settings.production),
+            build_schema(production=settings.production, expose_sdl=settings.federation_sdl),
             graphql_ide=None if settings.production else "graphiql",
         )
         self.settings = settings

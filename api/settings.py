@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from partners.client import ISSUE_DEADLINE, STATUS_DEADLINE
+
+# A pending redemption is left to its request for at least as long as the request may still be
+# waiting on the partner: the issue, then one status lookup.
+MIN_REDEMPTION_GRACE_SECONDS = math.ceil(ISSUE_DEADLINE + STATUS_DEADLINE)
 DEFAULT_SECRET_KEY = "clubgraph-development-secret-do-not-use-in-production"
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 # The levels both `logging` and uvicorn know by these names.
@@ -30,6 +36,7 @@ class Settings:
     reconcile_interval_seconds: int = 30  # pending partner redemptions settled; 0 turns it off
     redemption_grace_seconds: int = 60  # a pending redemption is left to its request this long before reconciling
     catalog_ttl_seconds: int = 60  # a partner's catalog is cached this long per process; 0 asks every time
+    federation_sdl: bool = False  # serve `_service { sdl }` in production too (to a gateway that composes from it)
 
     @property
     def production(self) -> bool:
@@ -58,8 +65,13 @@ class Settings:
             raise SettingsError("CLUBGRAPH_RECONCILE_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
         if self.catalog_ttl_seconds < 0:
             raise SettingsError("CLUBGRAPH_CATALOG_TTL_SECONDS must be 0 or a positive number of seconds")
-        if self.redemption_grace_seconds < 0:
-            raise SettingsError("CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be 0 or a positive number of seconds")
+        if self.redemption_grace_seconds < MIN_REDEMPTION_GRACE_SECONDS:
+            raise SettingsError(
+                f"CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be at least {MIN_REDEMPTION_GRACE_SECONDS} seconds, the "
+                f"partner issue deadline plus the status lookup's ({ISSUE_DEADLINE:g} + {STATUS_DEADLINE:g} s): a "
+                f"shorter grace lets reconciliation cancel a reward its request is still waiting for, not "
+                f"{self.redemption_grace_seconds}"
+            )
 
 
 def _int(environ: dict[str, str], name: str, default: int) -> int:
@@ -70,6 +82,17 @@ def _int(environ: dict[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.strip().lower() in ("1", "true"):
+        return True
+    if raw.strip().lower() in ("0", "false"):
+        return False
+    raise SettingsError(f"{name} must be 1 or true (on), 0 or false (off), not {raw!r}")
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -88,6 +111,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         reconcile_interval_seconds=_int(environ, "CLUBGRAPH_RECONCILE_INTERVAL_SECONDS", defaults.reconcile_interval_seconds),
         redemption_grace_seconds=_int(environ, "CLUBGRAPH_REDEMPTION_GRACE_SECONDS", defaults.redemption_grace_seconds),
         catalog_ttl_seconds=_int(environ, "CLUBGRAPH_CATALOG_TTL_SECONDS", defaults.catalog_ttl_seconds),
+        federation_sdl=_bool(environ, "CLUBGRAPH_FEDERATION_SDL", defaults.federation_sdl),
     )
     settings.check()
     return settings

@@ -218,6 +218,7 @@ class RedemptionStatus(StrEnum):
     COMPLETED = "completed"  # issued, points spent
     REFUSED = "refused"  # the issuer refused (stock, tier...), points given back
     CANCELLED = "cancelled"  # given up after an unknown outcome and fenced at the partner, points given back
+    CANCELLING = "cancelling"  # being cancelled at the partner after an unknown outcome, points still held
 
 
 class VoucherStatus(StrEnum):
@@ -1105,8 +1106,9 @@ class Voucher(Model):
 
     class Meta:
         table = "voucher"
-        unique_together = (("partner", "code"),)
-        indexes = (("member_id", "id"), ("partner_id", "consumed_at"), ("code",))
+        # Not unique: a partner's repeated code must not stop its redemption from completing
+        # (the counter refuses an ambiguous code instead, see domain/vouchers.py).
+        indexes = (("member_id", "id"), ("partner_id", "consumed_at"), ("partner_id", "code"))
 
 
 class PartnerPointsAward(Model):

@@ -30,7 +30,7 @@ from tortoise.transactions import in_transaction
 from domain import models
 from domain.errors import DomainError, NotFound
 from domain.ledger import utcnow
-from domain.models import PartnerStatus
+from domain.models import PartnerStatus, RedemptionStatus
 from domain.policy import Permission, has_permission, require_permission
 from domain.validation import clean_text
 from domain.viewer import Viewer
@@ -182,6 +182,8 @@ async def update_partner(*, viewer: Viewer, partner_id: int, changes: dict[str, 
             raise DomainError("NAME_TAKEN", "A partner with this name exists already", field="name")
     if "base_url" in changes:
         changes["base_url"] = _clean_base_url(changes["base_url"])
+        if changes["base_url"] is None:
+            await _check_nothing_to_settle(partner_id)
     if "point_value" in changes:
         changes["point_value"] = _clean_point_value(changes["point_value"])
     if "status" in changes:
@@ -192,6 +194,20 @@ async def update_partner(*, viewer: Viewer, partner_id: int, changes: dict[str, 
         partner.update_from_dict(changes)
         await partner.save()
     return partner
+
+
+async def _check_nothing_to_settle(partner_id: int) -> None:
+    """Refuse to clear the endpoint while redemptions wait on it: only the partner can settle them."""
+    waiting = await models.Redemption.filter(
+        partner_id=partner_id, status__in=(RedemptionStatus.PENDING, RedemptionStatus.CANCELLING)
+    ).count()
+    if waiting:
+        raise DomainError(
+            "PENDING_REDEMPTIONS",
+            f"{waiting} redemption(s) of this partner are not settled yet and need its endpoint to settle: "
+            "clear it once they are",
+            field="baseUrl",
+        )
 
 
 def _camel(name: str) -> str:

@@ -158,6 +158,10 @@ class Ladder:
     def name_of(self, tier_id: int | None) -> str | None:
         return self.names.get(tier_id) if tier_id is not None else None
 
+    def rank_of_name(self, tier_name: str) -> int | None:
+        """The rank a tier restriction names (compared casefolded, as given); None for no such tier."""
+        return self.ranks.get(tier_name.casefold())
+
 
 async def ladder() -> Ladder:
     """The ladder as it is now: one query."""
@@ -181,7 +185,7 @@ class Eligibility:
             return False
         if item.tier_restriction is None:
             return True
-        needed = self.ladder.ranks.get(item.tier_restriction.casefold())
+        needed = self.ladder.rank_of_name(item.tier_restriction)
         return needed is not None and self.rank is not None and needed <= self.rank
 
     def allowed_tier_ids(self) -> list[int]:
@@ -346,13 +350,3 @@ async def catalog_page(
         partner_matches=partner_matches,
         partner_names=partner_names,
     )
-
-
-async def find_item(federation: PartnerCatalogs, partner: models.Partner | None, item_id: str) -> CatalogItem | None:
-    """A partner's item by id, None when the partner is gone or inactive or has no such item.
-
-    Raises PartnerUnavailable when the partner's catalog cannot be read.
-    """
-    if partner is None or partner.status != PartnerStatus.ACTIVE:
-        return None
-    return await federation.item(partner, item_id)

@@ -4,6 +4,11 @@ A partner reaches only the vouchers issued for it (`Voucher.partner_id` = its id
 VOUCHER_CONSUME reach only the club's own vouchers (no partner). A code of another partner, or no
 code at all, gets the same NOT_FOUND: the answer never tells that a code exists elsewhere.
 
+A code names one voucher only while it is valid: a partner may reuse a spent code, and a buggy one
+may repeat a live one (the club records it anyway, so that the member's redemption completes).
+Several vouchers with one code and not exactly one of them valid answer AMBIGUOUS_CODE, and a
+warning is logged: the counter never takes one of them at random.
+
 Taking a voucher is one conditional UPDATE issued -> consumed where not expired, so that of any
 number of concurrent attempts exactly one succeeds, on SQLite and PostgreSQL alike; the others learn
 why not (ALREADY_CONSUMED with when, EXPIRED, CANCELLED) from the row as it then stands.
@@ -11,6 +16,7 @@ why not (ALREADY_CONSUMED with when, EXPIRED, CANCELLED) from the row as it then
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +30,8 @@ from domain.policy import Permission, require_permission
 from domain.viewer import Viewer
 
 MAX_CODE_LENGTH = 100
+_AMBIGUITY_LIMIT = 10  # vouchers read for one code: enough to tell and to log a repeat
+logger = logging.getLogger("clubgraph.vouchers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,13 +79,35 @@ def is_valid(voucher: models.Voucher, now: datetime) -> bool:
     return voucher.status == VoucherStatus.ISSUED and (voucher.expires_at is None or voucher.expires_at > now)
 
 
-async def _find(partner_id: int | None, code: str) -> models.Voucher:
+async def _find(partner_id: int | None, code: str, now: datetime) -> models.Voucher:
+    """The voucher with this code at this counter; AMBIGUOUS_CODE rather than a guess when it repeats.
+
+    Codes are unique per partner only while they are valid (docs/partner-protocol.md 5.2), and the
+    club keeps what a partner issued even when it repeats a code: of several vouchers with one code,
+    the only valid one is meant; with none or more than one valid, nobody can tell which.
+    """
     query = models.Voucher.filter(code=code)
     query = query.filter(partner_id=partner_id) if partner_id is not None else query.filter(partner_id__isnull=True)
-    voucher = await query.order_by("id").first()
-    if voucher is None:
+    found = await query.order_by("id").limit(_AMBIGUITY_LIMIT)
+    if not found:
         raise NotFound("Voucher", field="code")
-    return voucher
+    if len(found) == 1:
+        return found[0]
+    valid = [voucher for voucher in found if is_valid(voucher, now)]
+    if len(valid) == 1 and len(found) < _AMBIGUITY_LIMIT:
+        return valid[0]
+    logger.warning(
+        "voucher code issued more than once by %s: %s vouchers %s; the counter was refused",
+        f"partner {partner_id}" if partner_id is not None else "the club",
+        "the" if len(found) < _AMBIGUITY_LIMIT else "at least the",
+        ", ".join(str(voucher.id) for voucher in found),
+    )
+    raise DomainError(
+        "AMBIGUOUS_CODE",
+        "This code was issued more than once; it cannot be checked or taken until the issuer sorts it out: "
+        "ask the member for their voucher's details and contact the club",
+        field="code",
+    )
 
 
 async def holder_of(voucher: models.Voucher, *, partner_id: int | None) -> Holder:
@@ -106,7 +136,8 @@ async def view(voucher_id: int, *, partner_id: int | None, now: datetime | None 
 async def validate_voucher(*, viewer: Viewer, code: str, now: datetime | None = None) -> CounterVoucher:
     """What the counter needs to decide: the voucher, whether it may be taken now, and whose it is."""
     partner_id = counter_partner_id(viewer)
-    voucher = await _find(partner_id, clean_code(code))
+    now = now or utcnow()
+    voucher = await _find(partner_id, clean_code(code), now)
     return await view(voucher.id, partner_id=partner_id, now=now)
 
 
@@ -123,7 +154,7 @@ def _why_not(voucher: models.Voucher, now: datetime) -> DomainError:
 
 
 async def _consume(partner_id: int | None, code: str, now: datetime) -> dict[str, int]:
-    voucher = await _find(partner_id, code)
+    voucher = await _find(partner_id, code, now)
     not_expired = Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     taken = (
         await models.Voucher.filter(id=voucher.id, status=VoucherStatus.ISSUED)

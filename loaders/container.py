@@ -7,6 +7,7 @@ from functools import partial
 from strawberry.dataloader import DataLoader
 
 from domain import models, rewards
+from partners.federation import load_partner_catalogs
 from loaders.batch import load_by_id, load_children, load_first_pages
 from loaders.events import (
     load_active_registration_by_event_and_member_id,
@@ -49,6 +50,7 @@ class Loaders:
         "partner_api_key_by_id",
         "partner_api_keys_by_partner_id",
         "partner_by_id",
+        "partner_catalog_by_id",
         "preference_by_id",
         "preferences_by_member_id",
         "public_ticket_response_pages_by_ticket_id",
@@ -165,6 +167,8 @@ class Loaders:
         self.partner_by_id = DataLoader(partial(load_by_id, models.Partner))
         self.partner_api_key_by_id = DataLoader(partial(load_by_id, models.PartnerApiKey))
         self.partner_api_keys_by_partner_id = DataLoader(partial(load_children, models.PartnerApiKey, "partner_id"))
+        # Keyed (federation, partner id): every partner's catalog a request needs, read in one go
+        self.partner_catalog_by_id = DataLoader(load_partner_catalogs)
         # Rewards: the club's own, and the tier ladder once per request for tier names and eligibility
         self.reward_by_id = DataLoader(partial(load_by_id, models.Reward))
         self.tier_ladder = DataLoader(rewards.load_ladders)

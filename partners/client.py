@@ -3,8 +3,13 @@
 Every call ends in one of three ways, and callers must treat them differently:
 - the answer, parsed;
 - `PartnerRefusal`: a definitive 4xx, the partner guarantees the request did nothing;
-- `PartnerUnavailable`: a timeout, a dropped connection, a 5xx or an answer whose signature does not
-  verify. For an issue or a cancel the outcome is then unknown: ask for the status, never assume.
+- `PartnerUnavailable`: a timeout, a dropped connection, a 5xx, an answer whose signature does not
+  verify or that is larger than the call's cap. For an issue or a cancel the outcome is then unknown:
+  ask for the status, never assume.
+
+A `PartnerUnavailable` carries two reasons: `reason`, the detail for the logs and operators ("answered
+with a bad signature (...)"), and `plain_reason`, what a member may be told ("no answer in time",
+"temporarily unavailable"): the detail says how a partner fails, which is nobody else's business.
 """
 
 from __future__ import annotations
@@ -27,15 +32,31 @@ CATALOG_DEADLINE = 1.5
 ISSUE_DEADLINE = 5.0
 STATUS_DEADLINE = 3.0
 CANCEL_DEADLINE = 5.0
+# The most of an answer read: a catalog has at most 1,000 items (domain.catalog.MAX_PARTNER_ITEMS),
+# a reward is a few hundred bytes. A partner sending more is cut off, not read into memory.
+CATALOG_MAX_BYTES = 5_000_000
+ANSWER_MAX_BYTES = 64_000
+
+NO_ANSWER_IN_TIME = "no answer in time"
+TEMPORARILY_UNAVAILABLE = "temporarily unavailable"
 
 
 class PartnerUnavailable(Exception):
-    """No valid answer: the outcome of the request is unknown."""
+    """No valid answer: the outcome of the request is unknown.
 
-    def __init__(self, partner_name: str, reason: str) -> None:
+    `reason` is the detail, for logs; `plain_reason` is what a member may read: NO_ANSWER_IN_TIME for
+    a timeout, TEMPORARILY_UNAVAILABLE for anything else.
+    """
+
+    def __init__(self, partner_name: str, reason: str, *, timed_out: bool = False) -> None:
         super().__init__(f"{partner_name}: {reason}")
         self.partner_name = partner_name
         self.reason = reason
+        self.timed_out = timed_out
+
+    @property
+    def plain_reason(self) -> str:
+        return NO_ANSWER_IN_TIME if self.timed_out else TEMPORARILY_UNAVAILABLE
 
 
 class PartnerRefusal(Exception):
@@ -102,6 +123,26 @@ def _reward(body: Any) -> IssuedReward:
     )
 
 
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_at_most(response: httpx.Response, max_bytes: int) -> bytes:
+    """The (decoded) body, read chunk by chunk and given up on as soon as it exceeds `max_bytes`:
+    a partner cannot make the club hold an answer of any size in memory, announced or not."""
+    announced = response.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > max_bytes:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class PartnerClient:
     """One pooled HTTP client for every partner; made lazily, so that it belongs to the running loop."""
 
@@ -120,17 +161,31 @@ class PartnerClient:
             await self._http.aclose()
             self._http = None
 
-    async def _call(self, endpoint: Endpoint, method: str, path: str, payload: dict | None, deadline: float) -> tuple[int, Any]:
+    async def _call(
+        self,
+        endpoint: Endpoint,
+        method: str,
+        path: str,
+        payload: dict | None,
+        deadline: float,
+        max_bytes: int = ANSWER_MAX_BYTES,
+    ) -> tuple[int, Any]:
         body = b"" if payload is None else orjson.dumps(payload)
         headers = signature_headers(endpoint.secret, body)
         if payload is not None:
             headers["Content-Type"] = "application/json"
         try:
             async with asyncio.timeout(deadline):
-                response = await self.http.request(method, endpoint.base_url + path, content=body, headers=headers)
-                raw = await response.aread()
+                request = self.http.build_request(method, endpoint.base_url + path, content=body, headers=headers)
+                response = await self.http.send(request, stream=True)
+                try:
+                    raw = await _read_at_most(response, max_bytes)
+                finally:
+                    await response.aclose()
         except TimeoutError:
-            raise PartnerUnavailable(endpoint.name, f"no answer within {deadline:g} s") from None
+            raise PartnerUnavailable(endpoint.name, f"no answer within {deadline:g} s", timed_out=True) from None
+        except _TooLarge:
+            raise PartnerUnavailable(endpoint.name, f"answered more than {max_bytes:,} bytes") from None
         except httpx.HTTPError as exc:
             raise PartnerUnavailable(endpoint.name, f"could not be reached ({type(exc).__name__})") from None
         try:
@@ -150,7 +205,7 @@ class PartnerClient:
 
     async def catalog(self, endpoint: Endpoint, *, deadline: float = CATALOG_DEADLINE) -> list[Any]:
         """The raw items of the partner's catalog; PartnerUnavailable for anything but a valid answer."""
-        status, data = await self._call(endpoint, "GET", "/catalog", None, deadline)
+        status, data = await self._call(endpoint, "GET", "/catalog", None, deadline, CATALOG_MAX_BYTES)
         if status != 200 or not isinstance(data, dict) or not isinstance(data.get("items"), list):
             raise PartnerUnavailable(endpoint.name, "answered something that is not a catalog")
         return data["items"]

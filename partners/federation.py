@@ -3,7 +3,14 @@
 A partner with an endpoint is asked `GET /catalog`; a push-only partner's catalog is what it last
 pushed (`partnerCatalogPush`), and so is that of a partner with an endpoint whose last push is fresher
 than the cache's TTL. A partner that does not answer in time is left out and named in a
-`PartnerFailure`, so that the catalog still comes with every other partner's items.
+`PartnerFailure`, so that the catalog still comes with every other partner's items. The failure
+carries a plain reason ("no answer in time", "temporarily unavailable") fit for members; the detail
+("answered with a bad signature (...)") goes to the log, with the partner's id.
+
+Every read takes the catalogs of many partners at once (`catalogs`): their pushed items in one query,
+the others pulled concurrently. Single items (`nodes`, `_entities`, `reward(id:)`) go through the
+request's `partner_catalog_by_id` DataLoader (`load_partner_catalogs`), so that N reward ids of any
+mix of partners cost the same statements as one.
 
 Three mechanisms keep a slow partner from slowing the club down, all per partner and per process:
 - a cache of the parsed items for `ttl` seconds (60 by default);
@@ -21,6 +28,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -47,6 +55,21 @@ class PartnerState:
     circuit: str  # "closed", "open" or "half_open"
     consecutive_failures: int
     cache_age_seconds: float | None  # None: nothing cached
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerCatalog:
+    """One partner's catalog as a request sees it: its items, or the failure that left them out."""
+
+    partner: models.Partner
+    items: list[CatalogItem]
+    failure: PartnerUnavailable | None = None
+
+    def item(self, item_id: str) -> CatalogItem | None:
+        """The item of that id; None when the partner has no such item. Raises the failure, if any."""
+        if self.failure is not None:
+            raise self.failure
+        return next((item for item in self.items if item.item_id == item_id), None)
 
 
 @dataclass(slots=True)
@@ -98,35 +121,54 @@ class CatalogFederation:
         """
         if partners is None:
             partners = await models.Partner.filter(status=PartnerStatus.ACTIVE).order_by("id")
+        items: list[CatalogItem] = []
+        failures: list[PartnerFailure] = []
+        for found in await self.catalogs(partners, now=now):
+            if found.failure is None:
+                items.extend(found.items)
+            else:
+                failures.append(PartnerFailure(found.partner.id, found.partner.name, found.failure.plain_reason))
+        return items, failures
+
+    async def catalogs(
+        self, partners: Sequence[models.Partner], *, now: datetime | None = None
+    ) -> list[PartnerCatalog]:
+        """The catalog of each partner, in the order given: the pushed ones in one query, the others
+        pulled concurrently (cached). A partner that fails is logged with the detail of its failure."""
         if not partners:
-            return [], []
+            return []
         pushed = await self._pushed_items(partners, now=now)
         pulled = [partner for partner in partners if partner.base_url and partner.id not in pushed]
         results = await asyncio.gather(*(self._pulled_items(partner) for partner in pulled), return_exceptions=True)
-        items: list[CatalogItem] = [item for partner in partners for item in pushed.get(partner.id, ())]
-        failures: list[PartnerFailure] = []
+        found = {partner.id: PartnerCatalog(partner, pushed[partner.id]) for partner in partners if partner.id in pushed}
         for partner, result in zip(pulled, results, strict=True):
             if isinstance(result, PartnerUnavailable):
-                failures.append(PartnerFailure(partner.id, partner.name, result.reason))
+                logger.warning("partner %s (%s): catalog left out: %s", partner.id, partner.name, result.reason)
+                found[partner.id] = PartnerCatalog(partner, [], result)
             elif isinstance(result, BaseException):
                 raise result
             else:
-                items.extend(result)
-        return items, failures
+                found[partner.id] = PartnerCatalog(partner, result)
+        return [found[partner.id] for partner in partners]
 
-    async def item(self, partner: models.Partner, item_id: str, *, max_age: float | None = None) -> CatalogItem | None:
-        """One item of a partner's catalog (cached like the whole catalog), None when the partner has no such item.
+    async def catalogs_by_id(
+        self, partner_ids: Sequence[int], *, now: datetime | None = None
+    ) -> list[PartnerCatalog | None]:
+        """The catalog of each partner id, None for a partner that does not exist or is not active: one
+        query for the partners, one for the pushed items, however many ids."""
+        partners = await models.Partner.filter(id__in=set(partner_ids), status=PartnerStatus.ACTIVE).order_by("id")
+        by_id = {found.partner.id: found for found in await self.catalogs(partners, now=now)}
+        return [by_id.get(partner_id) for partner_id in partner_ids]
 
-        `max_age`: seconds a cached catalog may be old for this answer (default: the TTL), e.g. 0 for a
-        redemption that wants the partner's current price; a fetch already under way is joined all the same.
-        Raises PartnerUnavailable when the partner's catalog cannot be read.
+    async def item(self, partner: models.Partner, item_id: str) -> CatalogItem | None:
+        """One item of a partner's catalog, None when the partner has no such item.
+
+        It is read like the whole catalog: from the pushed rows, or from the cached pull, which may be
+        up to the TTL old (a redemption, too, takes the price from there: the partner's issue call is
+        what holds it to the item). Raises PartnerUnavailable when the partner's catalog cannot be read.
         """
-        pushed = await self._pushed_items([partner])
-        if partner.id in pushed or not partner.base_url:
-            candidates = pushed.get(partner.id, [])
-        else:
-            candidates = await self._pulled_items(partner, max_age=max_age)
-        return next((candidate for candidate in candidates if candidate.item_id == item_id), None)
+        [found] = await self.catalogs([partner])
+        return found.item(item_id)
 
     def states(self) -> list[PartnerState]:
         """The circuit and cache age of every partner this process has called, for metrics; read-only."""
@@ -154,7 +196,7 @@ class CatalogFederation:
     # --- pushed catalogs ----------------------------------------------------------------------
 
     async def _pushed_items(
-        self, partners: list[models.Partner], *, now: datetime | None = None
+        self, partners: Sequence[models.Partner], *, now: datetime | None = None
     ) -> dict[int, list[CatalogItem]]:
         """{partner id: items} of the partners served from their pushed catalog, in one query: the
         push-only partners, and those with an endpoint that pushed within the TTL."""
@@ -176,13 +218,12 @@ class CatalogFederation:
 
     # --- pulled catalogs ----------------------------------------------------------------------
 
-    async def _pulled_items(self, partner: models.Partner, *, max_age: float | None = None) -> list[CatalogItem]:
+    async def _pulled_items(self, partner: models.Partner) -> list[CatalogItem]:
         """The partner's items from the cache, or from one fetch shared by every concurrent caller."""
         endpoint = Endpoint.of(partner)
         cached = self._cache.get(partner.id)
         now = self._clock()
-        ttl = self.ttl if max_age is None else min(max_age, self.ttl)
-        if cached is not None and cached.endpoint == endpoint and now - cached.fetched_at < ttl:
+        if cached is not None and cached.endpoint == endpoint and now - cached.fetched_at < self.ttl:
             return cached.items
         breaker = self._breakers.setdefault(partner.id, _Breaker(name=partner.name))
         flight = self._inflight.get(partner.id)
@@ -204,7 +245,7 @@ class CatalogFederation:
             async with asyncio.timeout(self.deadline):
                 return await asyncio.shield(flight)
         except TimeoutError:
-            raise PartnerUnavailable(partner.name, f"no answer within {self.deadline:g} s") from None
+            raise PartnerUnavailable(partner.name, f"no answer within {self.deadline:g} s", timed_out=True) from None
 
     def _landed(self, partner_id: int, flight: asyncio.Future[list[CatalogItem]]) -> None:
         if self._inflight.get(partner_id) is flight:
@@ -230,7 +271,8 @@ class CatalogFederation:
                 if breaker.opened_at is None or self._circuit(breaker, self._clock()) == "half_open":
                     logger.warning("partner %s: circuit open after %s failures: %s", endpoint.name, breaker.failures, reason)
                 breaker.opened_at = self._clock()
-            raise PartnerUnavailable(endpoint.name, reason) from None
+            timed_out = isinstance(failure, PartnerUnavailable) and failure.timed_out
+            raise PartnerUnavailable(endpoint.name, reason, timed_out=timed_out) from None
         items = []
         for entry in raw[: catalog.MAX_PARTNER_ITEMS]:
             try:
@@ -247,3 +289,17 @@ class CatalogFederation:
         if breaker.opened_at is None:
             return "closed"
         return "open" if now < breaker.opened_at + self.open_seconds else "half_open"
+
+
+async def load_partner_catalogs(keys: Sequence[tuple[CatalogFederation, int]]) -> list[PartnerCatalog | None]:
+    """A DataLoader's batch function: (federation, partner id) -> that partner's catalog, None for a
+    partner that does not exist or is not active. The federation is part of the key because the
+    request's loaders are made before, and apart from, the app that owns the federation."""
+    by_federation: dict[int, tuple[CatalogFederation, list[int]]] = {}
+    for federation, partner_id in keys:
+        by_federation.setdefault(id(federation), (federation, []))[1].append(partner_id)
+    found: dict[tuple[int, int], PartnerCatalog | None] = {}
+    for federation, partner_ids in by_federation.values():
+        for partner_id, catalog_of in zip(partner_ids, await federation.catalogs_by_id(partner_ids), strict=True):
+            found[(id(federation), partner_id)] = catalog_of
+    return [found[(id(federation), partner_id)] for federation, partner_id in keys]

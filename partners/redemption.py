@@ -12,15 +12,25 @@ Two ways to issue a reward:
   2. `POST /rewards`. Issued: complete (capture the hold, make the voucher). A definitive refusal:
      refuse (release the hold). Unknown (timeout, 5xx, dropped connection): one status lookup;
      still unknown: the redemption stays pending and is returned as such.
-  3. `reconcile_pending` (at start-up and periodically, in every worker) takes up the pending ones
-     whose `next_attempt_at` has come: status lookup; issued: complete; cancelled: cancel; never
-     heard of (404): `POST .../cancel`, which fences off an issue still in flight, then cancel;
-     no valid answer: try again later, with exponential backoff. Points are never given back
-     without a definitive answer from the partner.
+  3. `reconcile_pending` (at start-up and periodically, in every worker) takes up the pending and
+     cancelling ones whose `next_attempt_at` has come, each claimed first (below): status lookup;
+     issued: complete; cancelled: cancel; never heard of (404): the row moves to CANCELLING, then
+     `POST .../cancel` fences off an issue still in flight; answered cancelled: cancelled, points
+     given back; NOT_CANCELLABLE (it was issued after all): back to pending, and the status lookup
+     completes it; no valid answer: try again later, with exponential backoff. A cancelling row is
+     only ever cancelled (the cancel repeated, it is idempotent) or, on NOT_CANCELLABLE, put back to
+     pending. Points are never given back without a definitive answer from the partner.
 
 Every way out of pending (complete, refuse, cancel) is a conditional update `WHERE status =
-'pending'` in the same transaction as the points' move: of a request, its retry and reconcilers in
-several processes settling one redemption at the same time, exactly one moves the points.
+'pending'` (cancel also from 'cancelling') in the same transaction as the points' move: of a
+request, its retry and reconcilers in several processes settling one redemption at the same time,
+exactly one moves the points. Nothing completes once the fence is decided: complete and refuse move
+from pending only, and the move to cancelling happens before the cancel is sent.
+
+Who drives a pending redemption: its request during the grace; after it, whoever claims the row.
+A claim is a conditional update on the row's `attempts` (a version) that also pushes
+`next_attempt_at` past the time the work takes (a lease, counted from the moment of the claim); a
+reconciler and a member's same-key retry claim alike, so they never drive one row at once.
 """
 
 from __future__ import annotations
@@ -35,32 +45,46 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
+from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from domain import catalog, ledger, models
+from domain import catalog, ledger, models, rewards
 from domain.catalog import CatalogItem
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.models import EntryKind, EntrySource, MemberStatus, PartnerStatus, RedemptionStatus, VoucherStatus
 from domain.references import reference_for
 from domain.viewer import Viewer
 from partners import faults
-from partners.client import Endpoint, IssuedReward, PartnerClient, PartnerRefusal, PartnerUnavailable
+from partners.client import (
+    ISSUE_DEADLINE,
+    STATUS_DEADLINE,
+    Endpoint,
+    IssuedReward,
+    PartnerClient,
+    PartnerRefusal,
+    PartnerUnavailable,
+)
 
 logger = logging.getLogger("clubgraph.redemptions")
 
 MAX_QUANTITY = 10
 MAX_KEY_LENGTH = 200
 # How long a pending redemption is left to the request that made it before reconcilers take it up:
-# longer than the issue deadline plus the status lookup's (5 + 3 s), so that they rarely race.
+# at least the issue deadline plus the status lookup's (5 + 3 s, api/settings.py enforces it), so
+# that a reconciler does not fence an issue its request is still waiting for.
 DEFAULT_GRACE_SECONDS = 60
-BACKOFF_BASE_SECONDS = 10  # also the lease of a claimed row: longer than a status lookup plus a cancel
+MIN_GRACE_SECONDS = ISSUE_DEADLINE + STATUS_DEADLINE
+# Also the lease of a claimed row: longer than a status lookup plus a cancel (3 + 5 s) and than an
+# issue plus a status lookup (5 + 3 s).
+BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 300
 RECONCILE_BATCH = 200
 RECONCILE_CONCURRENCY = 10
 # A 4xx that does not prove that nothing was issued under this redemption id: 409
 # IDEMPOTENCY_CONFLICT says a reward with other arguments exists. The status lookup decides.
 _NOT_DEFINITIVE = frozenset({"IDEMPOTENCY_CONFLICT"})
+_NOT_CANCELLABLE = "NOT_CANCELLABLE"
+_UNSETTLED = (RedemptionStatus.PENDING, RedemptionStatus.CANCELLING)
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no 0/O or 1/I: 5 bits each
 
 
@@ -132,9 +156,10 @@ async def resolve_target(reward_key: str, items: ItemSource | None) -> Target:
     try:
         item = await items.item(partner, item_id)
     except PartnerUnavailable as unavailable:
+        logger.warning("partner %s (%s): redemption refused, catalog unreadable: %s", partner.id, partner.name, unavailable.reason)
         raise DomainError(
             "PARTNER_UNAVAILABLE",
-            f"{partner.name} cannot be reached right now ({unavailable.reason}); nothing was held, try again later",
+            f"{partner.name} cannot be reached right now ({unavailable.plain_reason}); nothing was held, try again later",
             field="rewardId",
         ) from None
     if item is None:
@@ -142,21 +167,26 @@ async def resolve_target(reward_key: str, items: ItemSource | None) -> Target:
     return Target(item, partner=partner)
 
 
-async def check_tier(member: models.Member, item: CatalogItem) -> models.Tier:
-    """The member's tier, when it is the item's tier restriction or above (names compared case-insensitively)."""
-    tier = await models.Tier.get(id=member.tier_id)
+async def check_tier(member: models.Member, item: CatalogItem) -> None:
+    """Refused unless the member's tier is the item's tier restriction or above.
+
+    Tier names match as in the catalog's eligibility (domain/rewards.py), so that what the catalog
+    shows as redeemable is exactly what redeeming allows.
+    """
     if item.tier_restriction is None:
-        return tier
-    required = await models.Tier.filter(name__iexact=item.tier_restriction.strip()).first()
-    if required is None:
+        return
+    tiers = await rewards.ladder()
+    needed = tiers.rank_of_name(item.tier_restriction)
+    if needed is None:
         raise DomainError(
             "TIER_NOT_ALLOWED",
             f"{item.title!r} asks for the tier {item.tier_restriction!r}, which the club does not have",
             field="rewardId",
         )
-    if tier.rank < required.rank:
-        raise DomainError("TIER_NOT_ALLOWED", f"{item.title!r} is for {required.name} members and above", field="rewardId")
-    return tier
+    rank = tiers.rank_of_id.get(member.tier_id) if member.tier_id is not None else None
+    if rank is None or rank < needed:
+        required = next(name for tier_id, name in tiers.names.items() if tiers.rank_of_id[tier_id] == needed)
+        raise DomainError("TIER_NOT_ALLOWED", f"{item.title!r} is for {required} members and above", field="rewardId")
 
 
 # --- redeeming --------------------------------------------------------------------------------
@@ -200,7 +230,8 @@ async def redeem(
     """The member redeems a reward for themselves; returns the redemption, completed, refused or pending.
 
     A retry with the same idempotency key returns the same redemption (a pending one is driven on
-    once more); the same key with another reward or quantity is IDEMPOTENCY_KEY_REUSED.
+    once more when it can be claimed); the same key with another reward or quantity is
+    IDEMPOTENCY_KEY_REUSED.
     """
     member_id = require_member(viewer)
     key = _clean_key(idempotency_key)
@@ -209,35 +240,82 @@ async def redeem(
     existing = await models.Redemption.get_or_none(member_id=member_id, idempotency_key=key)
     if existing is not None:
         return await _replay(existing, fingerprint, client, now)
+    try:
+        return await _redeem_new(member_id, reward_key, quantity, key, fingerprint, items, client, grace_seconds, now)
+    except _KeyTaken as taken:
+        # A concurrent request with the same key won the unique (member, key): its redemption is the answer.
+        existing = await models.Redemption.get_or_none(member_id=member_id, idempotency_key=key)
+        if existing is None:
+            raise taken.error from None
+        return await _replay(existing, fingerprint, client, now)
+    except DomainError as refused:
+        # A concurrent request with the same key may have taken the last unit or the points first:
+        # then its redemption is the answer, not this refusal (as domain/idempotency.run_once does).
+        existing = await models.Redemption.get_or_none(member_id=member_id, idempotency_key=key)
+        if existing is not None:
+            return await _replay(existing, fingerprint, client, now)
+        if refused.code == "INSUFFICIENT_POINTS" and refused.field != "quantity":
+            # The ledger's own check, after a concurrent spend: the input that decides it is the quantity.
+            raise DomainError(refused.code, refused.message, field="quantity") from None
+        raise
+
+
+class _KeyTaken(Exception):
+    """The insert of a new redemption hit a unique violation, most likely a concurrent same-key request."""
+
+    def __init__(self, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def _insert_redemption(**values: object) -> models.Redemption:
+    """The only insert that may race on (member, idempotency_key); raised as _KeyTaken so that the
+    transaction around it rolls back and `redeem` answers with the winner's redemption."""
+    try:
+        return await models.Redemption.create(**values)
+    except IntegrityError as error:
+        raise _KeyTaken(error) from error
+
+
+async def _redeem_new(
+    member_id: int,
+    reward_key: str,
+    quantity: int,
+    key: str,
+    fingerprint: str,
+    items: ItemSource | None,
+    client: PartnerClient | None,
+    grace_seconds: float,
+    now: datetime | None,
+) -> models.Redemption:
     member = await models.Member.get_or_none(id=member_id)
     if member is None:
         raise NotFound("Member")
     if member.status != MemberStatus.ACTIVE:
         raise DomainError("MEMBER_INACTIVE", f"Your membership is {member.status}: redeeming is closed")
     target = await resolve_target(reward_key, items)
-    tier = await check_tier(member, target.item)
+    await check_tier(member, target.item)
     points = target.item.points_price * quantity
     if member.points_balance < points:
         raise DomainError(
             "INSUFFICIENT_POINTS", f"This takes {points} points and only {member.points_balance} are available",
             field="quantity",
         )
-    try:
-        if target.issued_by_club:
-            return await _issue_by_club(member, target, quantity, points, key, fingerprint, now or ledger.utcnow())
-        assert client is not None, "a partner with an endpoint is only called with a client"
-        return await _start_saga(member, tier, target, quantity, points, key, fingerprint, client, grace_seconds, now)
-    except IntegrityError:
-        # A concurrent retry with the same key won the unique (member, key): take its redemption.
-        existing = await models.Redemption.get_or_none(member_id=member_id, idempotency_key=key)
-        if existing is None:
-            raise
-        return await _replay(existing, fingerprint, client, now)
+    if target.issued_by_club:
+        return await _issue_by_club(member, target, quantity, points, key, fingerprint, now or ledger.utcnow())
+    assert client is not None, "a partner with an endpoint is only called with a client"
+    tier = await models.Tier.get(id=member.tier_id)
+    return await _start_saga(member, tier, target, quantity, points, key, fingerprint, client, grace_seconds, now)
 
 
 async def _replay(
     redemption: models.Redemption, fingerprint: str, client: PartnerClient | None, now: datetime | None
 ) -> models.Redemption:
+    """The redemption of a same-key retry; a pending one is driven on if this retry can claim it.
+
+    During the grace the row is its request's, and during a reconciler's lease the reconciler's:
+    the retry then answers the redemption as it stands (pending), and never races them.
+    """
     if redemption.fingerprint != fingerprint:
         raise DomainError(
             "IDEMPOTENCY_KEY_REUSED",
@@ -249,11 +327,35 @@ async def _replay(
     partner = await models.Partner.get(id=redemption.partner_id)
     if not partner.base_url:
         return redemption
+    if not await claim(redemption, at=now or ledger.utcnow()):
+        return await models.Redemption.get(id=redemption.id)
     member = await models.Member.get(id=redemption.member_id)
     tier = await models.Tier.get(id=member.tier_id)
     reference = await reference_for(partner_id=partner.id, member_id=member.id)
     # Repeating the issue with the same redemptionId is safe (protocol 6.1) and settles it sooner.
     return await _drive(redemption, Endpoint.of(partner), client, reference, tier.name, now)
+
+
+async def claim(redemption: models.Redemption, *, at: datetime) -> bool:
+    """Take the row for one try, if it is due and nobody took it since it was read.
+
+    A conditional update on `attempts` (the row's version) that pushes `next_attempt_at` past what
+    the try takes, counted from `at`, the moment of the claim: whoever claims a row has it to
+    itself for that long. `redemption` is updated to the claimed version.
+    """
+    if redemption.next_attempt_at is not None and redemption.next_attempt_at > at:
+        return False
+    attempts = redemption.attempts + 1
+    next_attempt_at = at + backoff(attempts)
+    claimed = await models.Redemption.filter(
+        id=redemption.id, status=redemption.status, attempts=redemption.attempts
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at)).update(
+        attempts=attempts, next_attempt_at=next_attempt_at
+    )
+    if not claimed:
+        return False
+    redemption.attempts, redemption.next_attempt_at = attempts, next_attempt_at
+    return True
 
 
 async def _take_stock(target: Target, quantity: int) -> None:
@@ -285,7 +387,7 @@ async def _issue_by_club(
             now=now,
         )
         assert entry is not None
-        redemption = await models.Redemption.create(
+        redemption = await _insert_redemption(
             reference=reference,
             member_id=member.id,
             partner_id=item.partner_id,
@@ -337,7 +439,7 @@ async def _start_saga(
         hold = await ledger.hold(
             member_id=member.id, points=points, reference=reference, now=started, reason=f"Held for: {item.title}"
         )
-        redemption = await models.Redemption.create(
+        redemption = await _insert_redemption(
             reference=reference,
             member_id=member.id,
             partner_id=target.partner.id,
@@ -422,7 +524,7 @@ def _about(reward: IssuedReward, redemption: models.Redemption) -> bool:
     return not reward.issued or (reward.item_id, reward.quantity) == (redemption.item_id, redemption.quantity)
 
 
-# --- settling: each a conditional update from pending with the points' move --------------------
+# --- settling: each a conditional update from pending (cancel: or cancelling) with the points' move
 
 
 async def settle(redemption_id: int, reward: IssuedReward, *, now: datetime | None = None) -> bool:
@@ -439,7 +541,11 @@ async def settle(redemption_id: int, reward: IssuedReward, *, now: datetime | No
 
 
 async def complete(redemption_id: int, reward: IssuedReward, *, now: datetime | None = None) -> bool:
-    """Pending to completed, the hold captured and the partner's voucher recorded; False if already settled."""
+    """Pending to completed, the hold captured and the partner's voucher recorded; False if not pending.
+
+    Never from cancelling: once a reconciler decided to fence the redemption, its cancel may void
+    the reward at the partner, so capturing the points for it could charge for a void voucher.
+    """
     now = now or ledger.utcnow()
     async with in_transaction():
         moved = await models.Redemption.filter(id=redemption_id, status=RedemptionStatus.PENDING).update(
@@ -469,11 +575,12 @@ async def complete(redemption_id: int, reward: IssuedReward, *, now: datetime | 
 async def give_back(
     redemption_id: int, status: RedemptionStatus, *, code: str, message: str, now: datetime | None = None
 ) -> bool:
-    """Pending to refused or cancelled, the hold released; False if already settled."""
+    """To refused (from pending) or cancelled (from pending or cancelling), the hold released; False otherwise."""
     assert status in (RedemptionStatus.REFUSED, RedemptionStatus.CANCELLED)
     now = now or ledger.utcnow()
+    from_statuses = _UNSETTLED if status == RedemptionStatus.CANCELLED else (RedemptionStatus.PENDING,)
     async with in_transaction():
-        moved = await models.Redemption.filter(id=redemption_id, status=RedemptionStatus.PENDING).update(
+        moved = await models.Redemption.filter(id=redemption_id, status__in=from_statuses).update(
             status=status, settled_at=now, next_attempt_at=None, failure_code=code[:64], failure_message=message[:500]
         )
         if not moved:
@@ -492,14 +599,16 @@ async def give_back(
 async def reconcile_pending(
     *, client: PartnerClient, now: datetime | None = None, batch: int = RECONCILE_BATCH
 ) -> dict[str, int]:
-    """Settle the pending redemptions that are due, by the partner's definitive word. Returns outcome counts.
+    """Settle the pending and cancelling redemptions that are due, by the partner's word. Returns outcome counts.
 
-    Safe in several processes at once: a row is claimed by a conditional update (its `attempts`
-    as a version) that also pushes `next_attempt_at` past the time a lookup takes.
+    Safe in several processes at once: each row is claimed (`claim`) before it is worked on. The
+    claims' leases count from the moment of each claim, not from the batch's start, so that a row
+    worked late in a long batch is not due again, for another worker, before its try is over.
     """
-    now = now or ledger.utcnow()
+    started = ledger.utcnow()
+    now = now or started
     rows = await (
-        models.Redemption.filter(status=RedemptionStatus.PENDING, next_attempt_at__lte=now)
+        models.Redemption.filter(status__in=_UNSETTLED, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")
         .limit(batch)
     )
@@ -509,10 +618,14 @@ async def reconcile_pending(
     }
     gate = asyncio.Semaphore(RECONCILE_CONCURRENCY)
 
+    def clock() -> datetime:
+        """`now` moved on by the time spent since the batch started: the moment of a claim."""
+        return now + (ledger.utcnow() - started)
+
     async def one(row: models.Redemption) -> str:
         async with gate:
             try:
-                return await reconcile_one(row, partners.get(row.partner_id or 0), client, now)
+                return await reconcile_one(row, partners.get(row.partner_id or 0), client, clock())
             except Exception:
                 logger.exception("redemption %s: reconciliation failed; it is tried again later", row.reference)
                 return "failed"
@@ -526,32 +639,86 @@ async def reconcile_pending(
 async def reconcile_one(
     redemption: models.Redemption, partner: models.Partner | None, client: PartnerClient, now: datetime
 ) -> str:
-    """One try at settling a pending redemption: completed, cancelled, retry_later, taken or skipped."""
-    if partner is None or not partner.base_url:
-        return "skipped"  # only partners with an endpoint leave redemptions pending
-    attempts = redemption.attempts + 1
-    claimed = await models.Redemption.filter(
-        id=redemption.id, status=RedemptionStatus.PENDING, attempts=redemption.attempts
-    ).update(attempts=attempts, next_attempt_at=now + backoff(attempts))
-    if not claimed:
+    """One try at settling a pending or cancelling redemption, claimed at `now`.
+
+    Returns completed, cancelled, retry_later, taken or no_endpoint.
+    """
+    if not await claim(redemption, at=now):
         return "taken"
+    if partner is None or not partner.base_url:
+        # Only partners with an endpoint leave redemptions pending: this one lost it since. Backed
+        # off like a failed try, so that it does not stay first in every batch and starve the rest.
+        logger.error(
+            "redemption %s: partner %s has no endpoint any more, so it cannot be settled (points held); "
+            "give the partner its base URL back",
+            redemption.reference,
+            partner.name if partner is not None else redemption.partner_id,
+        )
+        return "no_endpoint"
     endpoint = Endpoint.of(partner)
     try:
+        if redemption.status == RedemptionStatus.CANCELLING:
+            return await _fence(redemption, endpoint, client, now)
         reward = await client.status(endpoint, redemption.reference)
         if reward is None:
-            # Never heard of: fence it, so that an issue still in flight can no longer land.
-            reward = await client.cancel(
-                endpoint, redemption.reference, reason="The club could not learn whether the reward was issued"
-            )
+            # Never heard of: decide the fence first (nothing completes after this), then send it,
+            # so that an issue still in flight can no longer land.
+            fenced = await models.Redemption.filter(
+                id=redemption.id, status=RedemptionStatus.PENDING, attempts=redemption.attempts
+            ).update(status=RedemptionStatus.CANCELLING)
+            if not fenced:
+                return "taken"
+            redemption.status = RedemptionStatus.CANCELLING
+            return await _fence(redemption, endpoint, client, now)
         if not _about(reward, redemption):
             raise PartnerUnavailable(endpoint.name, "answered about another reward")
     except (PartnerUnavailable, PartnerRefusal) as failure:
-        # No definitive answer (a NOT_CANCELLABLE cancel means issued: the next lookup shows it).
-        logger.warning("redemption %s: still unknown after %s tries (%s)", redemption.reference, attempts, failure)
+        # No definitive answer: tried again after the backoff the claim set.
+        logger.warning(
+            "redemption %s: still %s after %s tries (%s)", redemption.reference, redemption.status, redemption.attempts, failure
+        )
         return "retry_later"
     if not await settle(redemption.id, reward, now=now):
         return "taken"
     return "completed" if reward.issued else "cancelled"
+
+
+async def _fence(redemption: models.Redemption, endpoint: Endpoint, client: PartnerClient, now: datetime) -> str:
+    """Cancel a cancelling redemption at the partner (idempotent), and settle by the answer.
+
+    Cancelled: the points go back. NOT_CANCELLABLE: the reward was issued after all and can no
+    longer be taken back: back to pending, and the status lookup completes it. Anything else
+    (PartnerUnavailable, another refusal) is raised: the row stays cancelling and is tried again.
+    """
+    try:
+        reward = await client.cancel(
+            endpoint, redemption.reference, reason="The club could not learn whether the reward was issued"
+        )
+    except PartnerRefusal as refusal:
+        if refusal.code != _NOT_CANCELLABLE:
+            raise
+        back = await models.Redemption.filter(
+            id=redemption.id, status=RedemptionStatus.CANCELLING, attempts=redemption.attempts
+        ).update(status=RedemptionStatus.PENDING)
+        if not back:
+            return "taken"
+        logger.warning("redemption %s: not cancellable at %s, so issued: completing it", redemption.reference, endpoint.name)
+        redemption.status = RedemptionStatus.PENDING
+        issued = await client.status(endpoint, redemption.reference)
+        if issued is None or not issued.issued or not _about(issued, redemption):
+            return "retry_later"
+        return "completed" if await complete(redemption.id, issued, now=now) else "taken"
+    if reward.issued or not _about(reward, redemption):
+        raise PartnerUnavailable(endpoint.name, "answered a cancel with something that is not a cancelled reward")
+    if not await give_back(
+        redemption.id,
+        RedemptionStatus.CANCELLED,
+        code="CANCELLED",
+        message="The partner has the reward cancelled: nothing was issued, the points were given back",
+        now=now,
+    ):
+        return "taken"
+    return "cancelled"
 
 
 async def run_reconciler(client: PartnerClient, interval_seconds: float) -> None:

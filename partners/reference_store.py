@@ -112,9 +112,10 @@ class PartnerStore:
                 "SELECT remaining IS NULL FROM stock WHERE item_id = ?", (item_id,)).fetchone()[0]
             if not moved and not unlimited:
                 raise Refusal(409, "OUT_OF_STOCK", f"Not enough {item.title!r} left for {quantity}")
-            token = secrets.token_hex(4).upper()
-            voucher = f"{self.code_prefix}-{token[:4]}-{token[4:]}" if item.delivery == "voucher" else None
-            fulfilment = f"{self.code_prefix}-F{secrets.token_hex(6).upper()}" if item.delivery != "voucher" else None
+            # 64 random bits: codes stay unique per partner while valid (protocol 5.2) without a lookup.
+            token = secrets.token_hex(8).upper()
+            voucher = f"{self.code_prefix}-{token[:4]}-{token[4:8]}-{token[8:12]}-{token[12:]}" if item.delivery == "voucher" else None
+            fulfilment = f"{self.code_prefix}-F{secrets.token_hex(8).upper()}" if item.delivery != "voucher" else None
             self._db.execute(
                 "INSERT INTO rewards (redemption_id, request_hash, item_id, quantity, member_reference, status,"
                 " voucher_code, fulfilment_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, 'issued', ?, ?, ?, ?)",

@@ -12,6 +12,11 @@ request's DataLoaders and with the same visibility rules (null for what the view
 representation (strawberry's `resolve_reference` way), so that a type whose lookup has a fixed cost
 (the rewards' tier ladder) pays it once. A partner's API key reaches neither `_entities` nor
 `_service`: the partner guard's allow-list (schema/partners/guard.py) does not name them.
+
+In production `_service` is refused like introspection (`DisableServiceSDL`): the SDL is the whole
+schema, so serving it would undo turning introspection off. A deployment behind a gateway that
+composes from `_service` turns it back on with CLUBGRAPH_FEDERATION_SDL=1 (or gives the gateway the
+checked-in schema.graphql). `_entities` stays: it resolves entities with `node`'s rules.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from graphql import FieldNode, GraphQLError, ValidationRule
 from strawberry import federation, relay
+from strawberry.extensions import AddValidationRules
 from strawberry.federation.schema import FederationAny
 from strawberry.federation.schema_directives import Key
 from strawberry.relay.types import GlobalIDValueError
@@ -33,6 +40,29 @@ MAX_REPRESENTATIONS = 100
 def key_on_id() -> Key:
     """The `@key(fields: "id")` of an entity: its relay global ID, the same in every subgraph."""
     return Key(fields="id")
+
+
+class NoServiceSDLRule(ValidationRule):
+    """Refuses a document that selects `_service` on the query type, in the words and shape of
+    graphql-core's NoSchemaIntrospectionCustomRule (what strawberry's DisableIntrospection adds), so
+    that a client cannot tell the two refusals apart."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        if node.name.value == "_service" and self.context.get_parent_type() is self.context.schema.query_type:
+            self.report_error(
+                GraphQLError(
+                    "GraphQL introspection has been disabled, but the requested query contained the field "
+                    f"'{node.name.value}'.",
+                    node,
+                )
+            )
+
+
+class DisableServiceSDL(AddValidationRules):
+    """The extension refusing `_service` (production, unless CLUBGRAPH_FEDERATION_SDL is on)."""
+
+    def __init__(self) -> None:
+        super().__init__([NoServiceSDLRule])
 
 
 def _node_id(type_name: str, global_id: str) -> str | None:

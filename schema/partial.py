@@ -23,11 +23,17 @@ _reported: ContextVar[list[GraphQLError] | None] = ContextVar("clubgraph_partial
 
 
 def report_partial(message: str, *, path: list[str | int], extensions: dict[str, Any]) -> None:
-    """Add an error to the current response; its data stays. Outside a request (no extension) it is only logged."""
+    """Add an error to the current response; its data stays. Outside a request (no extension) it is only logged.
+
+    An error already reported at the same path is not repeated: twenty rewards of one silent partner
+    asked for in one `nodes` field make one error, not twenty.
+    """
     reported = _reported.get()
     error = GraphQLError(message, path=path, extensions=extensions)
     if reported is None:
         logger.warning("partial result outside a request: %s", message)
+        return
+    if any(seen.formatted == error.formatted for seen in reported):
         return
     reported.append(error)
 

@@ -30,7 +30,7 @@ from schema.care.queries import CareQuery
 from schema.errors import BadRequest, ClientErrors, log_errors
 from schema.events.mutations import EventMutation
 from schema.events.queries import EventQuery
-from schema.federation import SubgraphSchema
+from schema.federation import DisableServiceSDL, SubgraphSchema
 from schema.feedback.mutations import FeedbackMutation
 from schema.feedback.queries import FeedbackQuery
 from schema.members.mutations import MemberMutation
@@ -87,10 +87,18 @@ class Schema(SubgraphSchema):
         log_errors(errors, execution_context)
 
 
-@functools.cache
-def build_schema(*, production: bool = False) -> Schema:
+def build_schema(*, production: bool = False, expose_sdl: bool = False) -> Schema:
     """The schema, built once per process and mode: building one takes a tenth of a second and
-    strawberry keeps every schema built alive."""
+    strawberry keeps every schema built alive.
+
+    Production refuses introspection, and `_service { sdl }` too unless `expose_sdl`
+    (CLUBGRAPH_FEDERATION_SDL); outside production both are served, whatever `expose_sdl` says.
+    """
+    return _build_schema(production=production, refuse_sdl=production and not expose_sdl)
+
+
+@functools.cache
+def _build_schema(*, production: bool, refuse_sdl: bool) -> Schema:
     extensions = [
         ParserCache(maxsize=1024),
         ValidationCache(maxsize=1024),
@@ -103,6 +111,8 @@ def build_schema(*, production: bool = False) -> Schema:
     ]
     if production:
         extensions.append(DisableIntrospection())
+    if refuse_sdl:
+        extensions.append(DisableServiceSDL())
     return Schema(
         query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery)),
         mutation=Mutation,

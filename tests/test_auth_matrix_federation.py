@@ -2,7 +2,8 @@
 
 Written out by hand from domain/policy.py read as the spec: an entity is seen by whoever sees its
 `node`, so the `_entities Member` row is the `node Member` row of test_auth_matrix.py, and rewards
-are public. `_service` (the SDL a gateway composes from) is public like introspection; partner keys
+are public. `_service` (the SDL a gateway composes from) is public like introspection, and like it
+refused in production unless CLUBGRAPH_FEDERATION_SDL is on (tests/federation/test_subgraph.py); partner keys
 reach neither field (tests/test_auth_matrix_partners.py runs every operation listed here with one).
 """
 

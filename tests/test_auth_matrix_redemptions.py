@@ -7,6 +7,7 @@ MEMBER_READ within their scope (account managers: their own members only); never
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
@@ -38,7 +39,7 @@ from tests.auth_matrix import (
     node_read,
     nodes_read,
 )
-from tests.factories import gid, gql, make_api_key, make_club_reward, make_earning, make_partner, partner_gql, reward_gid
+from tests.factories import gid, gql, make_api_key, make_club_reward, make_earning, make_partner, make_voucher, partner_gql, reward_gid
 
 PUBLIC_FIELDS = ()
 PUBLIC_NODE_TYPES = ()
@@ -182,3 +183,59 @@ async def test_a_partner_key_reads_no_redemption_and_redeems_nothing(client, doc
     assert result["data"] is None
     assert [error["extensions"]["code"] for error in result["errors"]] == ["FORBIDDEN"]
     assert await models.Redemption.all().count() == 1
+
+
+CODES = """query($member: ID!, $voucher: ID!) {
+  member(id: $member) {
+    vouchers { edges { node { code fulfilmentId } } }
+    redemptions { edges { node { voucher { code } } } }
+  }
+  node(id: $voucher) { ... on Voucher { code } }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("caller", "masked"),
+    [
+        (THE_MEMBER, False),
+        (FRONT_DESK, True),
+        (OWN_MANAGER, True),
+        (EVENT_MANAGER, True),
+        (CLUB_MANAGER, True),
+        (ADMINISTRATOR, True),
+    ],
+)
+async def test_only_the_member_reads_a_voucher_code_in_full(client, caller, masked):
+    # given: a club voucher, e.g. CLUB-7KQ2-XM9D-4TRA
+    club = await make_redemption_club()
+    code = club.voucher.code
+    assert code is not None and re.fullmatch(r"CLUB-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    variables = {"member": gid("Member", club.member.id), "voucher": gid("Voucher", club.voucher.id)}
+    # when
+    result = await gql(client, CODES, variables, token=club.token(caller))
+    # then: staff see the prefix and the last 4 only, enough to match the code the member shows
+    seen = f"CLUB-****-****-{code[-4:]}" if masked else code
+    assert result == {
+        "data": {
+            "member": {
+                "vouchers": {"edges": [{"node": {"code": seen, "fulfilmentId": None}}]},
+                "redemptions": {"edges": [{"node": {"voucher": {"code": seen}}}]},
+            },
+            "node": {"code": seen},
+        }
+    }
+
+
+async def test_staff_read_a_partners_fulfilment_id_in_full(client):
+    # given: a partner's shipped reward, with an order reference instead of a code
+    club = await make_redemption_club()
+    partner = await make_partner("Maison Laurent")
+    shipped = await make_voucher(club.member, partner, title="Case of Barolo")
+    await models.Voucher.filter(id=shipped.id).update(code=None, fulfilment_id="ML-F3A9C2D4E5F6")
+    # when
+    result = await gql(
+        client, "query($id: ID!) { node(id: $id) { ... on Voucher { code fulfilmentId } } }",
+        {"id": gid("Voucher", shipped.id)}, token=club.token(FRONT_DESK),
+    )
+    # then
+    assert result == {"data": {"node": {"code": None, "fulfilmentId": "ML-F3A9C2D4E5F6"}}}

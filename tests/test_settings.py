@@ -26,6 +26,7 @@ def test_no_variables_give_the_local_defaults():
         reconcile_interval_seconds=30,
         redemption_grace_seconds=60,
         catalog_ttl_seconds=60,
+        federation_sdl=False,
     )
     assert settings.production is False
 
@@ -45,6 +46,7 @@ def test_every_variable_is_read():
         "CLUBGRAPH_RECONCILE_INTERVAL_SECONDS": "5",
         "CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "20",
         "CLUBGRAPH_CATALOG_TTL_SECONDS": "0",
+        "CLUBGRAPH_FEDERATION_SDL": "true",
     }
     # when
     settings = load_settings(environ)
@@ -62,6 +64,7 @@ def test_every_variable_is_read():
         reconcile_interval_seconds=5,
         redemption_grace_seconds=20,
         catalog_ttl_seconds=0,
+        federation_sdl=True,
     )
     assert settings.production is True
 
@@ -157,13 +160,27 @@ def test_empty_variables_fall_back_to_the_defaults():
         ),
         pytest.param(
             {"CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "-1"},
-            "CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be 0 or a positive number of seconds",
+            "CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be at least 8 seconds, the partner issue deadline plus the "
+            "status lookup's (5 + 3 s): a shorter grace lets reconciliation cancel a reward its request is still "
+            "waiting for, not -1",
             id="negative redemption grace",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "7"},
+            "CLUBGRAPH_REDEMPTION_GRACE_SECONDS must be at least 8 seconds, the partner issue deadline plus the "
+            "status lookup's (5 + 3 s): a shorter grace lets reconciliation cancel a reward its request is still "
+            "waiting for, not 7",
+            id="redemption grace shorter than an issue and a status lookup",
         ),
         pytest.param(
             {"CLUBGRAPH_CATALOG_TTL_SECONDS": "1m"},
             "CLUBGRAPH_CATALOG_TTL_SECONDS must be a whole number, not '1m'",
             id="catalog ttl with a unit",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_FEDERATION_SDL": "yes"},
+            "CLUBGRAPH_FEDERATION_SDL must be 1 or true (on), 0 or false (off), not 'yes'",
+            id="federation sdl neither on nor off",
         ),
         pytest.param(
             {"DATABASE_URL": "mysql://club@localhost/club"},
@@ -183,6 +200,16 @@ def test_unfit_settings_are_refused_with_a_message_naming_the_variable(environ, 
         load_settings(environ)
     # then
     assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [("1", True), ("true", True), ("TRUE", True), ("0", False), ("false", False), ("", False)]
+)
+def test_the_federation_sdl_switch_reads_one_and_true_as_on(raw, on):
+    # when
+    settings = load_settings({"CLUBGRAPH_FEDERATION_SDL": raw})
+    # then
+    assert settings.federation_sdl is on
 
 
 @pytest.mark.parametrize("url", ["sqlite://:memory:", "postgres://club@db/club", "postgresql://club@db/club"])

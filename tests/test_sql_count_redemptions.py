@@ -3,6 +3,7 @@ and partner) and their vouchers costs the statements of a page of 1; so does a m
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from domain import models
@@ -72,6 +73,8 @@ async def test_a_page_of_twenty_members_with_their_redemptions_costs_as_much_as_
     for node in nodes:
         assert [edge["node"]["title"] for edge in node["redemptions"]["edges"]] == ["Truffle box", "Cellar tour"]
         assert [edge["node"]["partnerName"] for edge in node["vouchers"]["edges"]] == ["Maison Laurent", None]
+        codes = [edge["node"]["voucher"]["code"] for edge in node["redemptions"]["edges"]]
+        assert all(re.fullmatch(r"CLUB-\*{4}-\*{4}-[A-Z2-9]{4}", code) for code in codes), codes  # staff: masked
     assert one["data"]["members"]["edges"] == many["data"]["members"]["edges"][:1]
     # the members; redemption ids and rows; voucher ids and rows; vouchers by redemption; partners
     assert for_one == for_many == 7

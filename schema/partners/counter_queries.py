@@ -18,6 +18,7 @@ from schema.partners.counter_types import PartnerVoucher, SettlementStatement
 class VoucherValidateErrorCode(Enum):
     INVALID = "INVALID"
     NOT_FOUND = "NOT_FOUND"
+    AMBIGUOUS_CODE = "AMBIGUOUS_CODE"
 
 
 VoucherValidateError = error_type("VoucherValidate", VoucherValidateErrorCode)

@@ -12,7 +12,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from domain import models
+from domain import models, voucher_codes
 from domain.policy import Permission, has_permission, in_scope
 from domain.viewer import Viewer
 from schema.base import Info, account_managers_of, pks
@@ -22,7 +22,8 @@ RedemptionStatus = strawberry.enum(
     name="RedemptionStatus",
     description="PENDING: points held, the partner's answer not known yet (settled by reconciliation); "
     "COMPLETED: issued, points spent; REFUSED: the issuer refused, points given back; "
-    "CANCELLED: given up after an unknown outcome, fenced at the partner, points given back.",
+    "CANCELLED: given up after an unknown outcome, fenced at the partner, points given back; "
+    "CANCELLING: being cancelled at the partner after an unknown outcome, points still held (settled by reconciliation).",
 )
 VoucherStatus = strawberry.enum(
     models.VoucherStatus,
@@ -63,7 +64,7 @@ async def _partner_name(info: Info, partner_id: int | None) -> str | None:
 @strawberry.type(description="What a redemption issued: a code to show at the counter, or the issuer's fulfilment reference.")
 class Voucher(relay.Node):
     id: relay.NodeID[int]
-    code: str | None = strawberry.field(description="The code the member shows; null for a shipped or booked reward")
+    full_code: strawberry.Private[str | None]
     fulfilment_id: str | None = strawberry.field(description="The issuer's order or booking reference, when not a code")
     title: str
     quantity: int
@@ -74,6 +75,17 @@ class Voucher(relay.Node):
     partner_id: strawberry.Private[int | None]
     member_id: strawberry.Private[int]
 
+    @strawberry.field(
+        description="The code the member shows at the counter; null for a shipped or booked reward. In full for "
+        "the member only: a code is a bearer secret, so staff see it masked, each letter and digit an * but a "
+        "prefix of up to 6 letters before the first dash and the last 4 (at least 4 stay masked), separators "
+        "kept, e.g. CLUB-****-****-4TRA."
+    )
+    def code(self, info: Info) -> str | None:
+        if self.full_code is None or info.context.viewer.is_member_self(self.member_id):
+            return self.full_code
+        return voucher_codes.masked(self.full_code)
+
     @strawberry.field(description="The partner that honours it; null for the club's own vouchers.")
     async def partner_name(self, info: Info) -> str | None:
         return await _partner_name(info, self.partner_id)
@@ -82,7 +94,7 @@ class Voucher(relay.Node):
     def from_row(cls, row: models.Voucher) -> Voucher:
         return cls(
             id=row.id,
-            code=row.code,
+            full_code=row.code,
             fulfilment_id=row.fulfilment_id,
             title=row.title,
             quantity=row.quantity,

@@ -3,7 +3,8 @@
 Its global ID wraps the item's key ("club:12", "partner:3:wine-barolo"), so an ID stays valid across
 catalog refreshes for as long as the partner keeps its item id. Rewards are public club information:
 anyone may read the catalog. `load_reward` is the one way to turn a key into a Reward (node lookups,
-and entity references of the federated graph).
+and entity references of the federated graph); partner items come through the request's
+`partner_catalog_by_id` loader, so that any number of keys costs the statements of one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from strawberry import relay
 from domain import catalog, models, rewards
 from domain.catalog import CatalogItem
 from partners.client import PartnerUnavailable
+from partners.federation import PartnerCatalog
 from schema.base import Info
 from schema.federation import key_on_id
 from schema.partial import report_partial
@@ -92,7 +94,10 @@ async def viewer_eligibility(info: Info) -> tuple[rewards.Ladder, rewards.Eligib
 
 
 def partner_failure(info: Info, partner_id: int, partner_name: str, reason: str) -> None:
-    """Report a partner whose items are missing from this field's answer (a partial result)."""
+    """Report a partner whose items are missing from this field's answer (a partial result).
+
+    `reason` is the plain one (PartnerUnavailable.plain_reason): the answer may go to anyone.
+    """
     report_partial(
         f"{partner_name}'s catalog is missing: {reason}",
         path=info.path.as_list(),
@@ -114,14 +119,17 @@ async def _reward(info: Info, key: str, tiers: rewards.Ladder, eligibility: rewa
         row: Any = await info.context.loaders.reward_by_id.load(int(item_id)) if len(item_id) < 10 else None
         item = catalog.from_reward(row, tiers.name_of(row.tier_id)) if row is not None and row.active else None
     else:
-        partner = await info.context.loaders.partner_by_id.load(partner_id) if partner_id < 2**31 else None
-        try:
-            item = await rewards.find_item(info.context.federation, partner, item_id)
-        except PartnerUnavailable as failure:
-            assert partner is not None
-            partner_failure(info, partner.id, partner.name, failure.reason)
+        found: PartnerCatalog | None = None
+        if partner_id < 2**31:
+            found = await info.context.loaders.partner_catalog_by_id.load((info.context.federation, partner_id))
+        if found is None:  # no such partner, or not active
             return None
-        partner_name = partner.name if partner is not None else None
+        try:
+            item = found.item(item_id)
+        except PartnerUnavailable as failure:
+            partner_failure(info, found.partner.id, found.partner.name, failure.plain_reason)
+            return None
+        partner_name = found.partner.name
     return Reward.from_item(item, partner_name=partner_name, eligibility=eligibility) if item is not None else None
 
 

@@ -1,11 +1,24 @@
 """partnerCatalogPush: a partner replaces its pushed catalog, all of it or nothing."""
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
-from domain import catalog, models
-from tests.factories import make_api_key, make_partner, make_staff, make_tiers, partner_gql, gql, refused, staff_token
+from domain import catalog, ledger, models
+from tests.factories import (
+    gql,
+    make_api_key,
+    make_earning,
+    make_member,
+    make_partner,
+    make_staff,
+    make_tiers,
+    member_token,
+    partner_gql,
+    refused,
+    reward_gid,
+    staff_token,
+)
 
 PUSH = """
 mutation($input: PartnerCatalogPushInput!) {
@@ -231,3 +244,42 @@ async def test_staff_do_not_push_a_partners_catalog(client, role):
     # then
     assert result == refused("partnerCatalogPush", "FORBIDDEN")
     assert await models.PartnerCatalogItem.all().count() == 0
+
+
+async def test_stock_as_of_takes_off_what_the_club_issued_since_the_partners_count(client):
+    # given: 10 boxes pushed; the partner counts (still 10: it does not know), then a member redeems 3
+    await make_tiers()
+    partner, key = await _partner_with_key()
+    await partner_gql(client, PUSH, push(item("box", stock=10, pointsPrice=10)), key=key)
+    counted = ledger.utcnow()
+    member = await make_member()
+    await make_earning(member, 1_000, at=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    redeemed = await gql(
+        client,
+        """mutation($input: RewardRedeemInput!) { rewardRedeem(input: $input) { redemption { status } errors { code } } }""",
+        {"input": {"rewardId": reward_gid(f"partner:{partner.id}:box"), "quantity": 3, "idempotencyKey": "k"}},
+        token=member_token(member),
+    )
+    assert redeemed == {"data": {"rewardRedeem": {"redemption": {"status": "COMPLETED"}, "errors": []}}}
+    # when: the partner pushes its count with the moment it counted
+    result = await partner_gql(
+        client, PUSH, {"input": {"items": [item("box", stock=10, pointsPrice=10)], "stockAsOf": counted.isoformat()}}, key=key
+    )
+    # then
+    assert result["data"]["partnerCatalogPush"]["errors"] == []
+    assert await _catalog(partner) == [("box", "Reward box", 10, 7, None, "voucher")]
+
+
+async def test_a_stock_as_of_in_the_future_is_refused(client):
+    # given
+    partner, key = await _partner_with_key()
+    await partner_gql(client, PUSH, push(item("box", stock=10)), key=key)
+    # when
+    result = await partner_gql(
+        client, PUSH, {"input": {"items": [item("box", stock=3)], "stockAsOf": "2999-01-01T00:00:00Z"}}, key=key
+    )
+    # then
+    [error] = result["data"]["partnerCatalogPush"]["errors"]
+    assert (result["data"]["partnerCatalogPush"]["summary"], error["field"], error["code"]) == (None, "stockAsOf", "INVALID")
+    assert error["message"].startswith("stockAsOf is 2999-01-01T00:00:00+00:00, later than now (")
+    assert await _catalog(partner) == [("box", "Reward box", 500, 10, None, "voucher")]

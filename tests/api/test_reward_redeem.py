@@ -273,3 +273,32 @@ async def test_only_a_signed_in_member_redeems(client):
     # then
     assert anonymous == refused("rewardRedeem", "UNAUTHENTICATED")
     assert as_staff == refused("rewardRedeem", "FORBIDDEN")
+
+
+async def test_concurrent_requests_with_one_key_for_the_last_unit_all_get_the_redemption(client):
+    # given: one unit left, and the member's app sending its request several times at once
+    member = await _member_with(2_000)
+    reward = await make_club_reward(points_price=500, stock=1)
+    # when
+    results = await asyncio.gather(
+        *(gql(client, REDEEM, _input(f"club:{reward.id}"), token=member_token(member)) for _ in range(5))
+    )
+    # then: every answer is the one redemption, none OUT_OF_STOCK
+    assert all(result == results[0] for result in results), results
+    assert results[0]["data"]["rewardRedeem"]["redemption"]["status"] == "COMPLETED"
+    assert (await models.Member.get(id=member.id)).points_balance == 1_500
+    assert (await models.Reward.get(id=reward.id)).stock == 0
+
+
+async def test_concurrent_requests_with_one_key_for_the_last_points_all_get_the_redemption(client):
+    # given: points for one unit only
+    member = await _member_with(500)
+    reward = await make_club_reward(points_price=500, stock=5)
+    # when
+    results = await asyncio.gather(
+        *(gql(client, REDEEM, _input(f"club:{reward.id}"), token=member_token(member)) for _ in range(5))
+    )
+    # then
+    assert all(result == results[0] for result in results), results
+    assert results[0]["data"]["rewardRedeem"]["redemption"]["status"] == "COMPLETED"
+    assert (await models.Member.get(id=member.id)).points_balance == 0

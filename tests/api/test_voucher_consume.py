@@ -196,3 +196,39 @@ async def test_a_partner_cannot_take_a_club_voucher(client):
     # then
     assert result == _error("NOT_FOUND", "Voucher not found")
     assert await _status("CLUB-0001", None) == ("issued", None)
+
+
+AMBIGUOUS = {
+    "field": "code",
+    "code": "AMBIGUOUS_CODE",
+    "message": "This code was issued more than once; it cannot be checked or taken until the issuer sorts it out: "
+    "ask the member for their voucher's details and contact the club",
+}
+
+
+async def test_a_code_the_partner_issued_twice_is_never_taken_at_random(client, caplog):
+    # given: a partner that gave one code to two valid vouchers
+    partner, key = await _partner_with_key()
+    first = await make_voucher(await make_member(), partner, code="WINE-0001")
+    second = await make_voucher(await make_member(), partner, code="WINE-0001")
+    # when
+    result = await partner_gql(client, VOUCHER_CONSUME, consume("WINE-0001"), key=key)
+    # then
+    assert result == {"data": {"voucherConsume": {"voucher": None, "errors": [AMBIGUOUS]}}}
+    statuses = await models.Voucher.filter(id__in=[first.id, second.id]).values_list("status", flat=True)
+    assert statuses == [models.VoucherStatus.ISSUED] * 2
+    assert any(
+        record.levelname == "WARNING" and "issued more than once" in record.getMessage() for record in caplog.records
+    )
+
+
+async def test_a_code_reused_once_the_old_voucher_is_spent_takes_the_valid_one(client):
+    # given: the partner reused a code whose first voucher was taken already
+    partner, key = await _partner_with_key()
+    await make_voucher(await make_member(), partner, code="WINE-0001", status=models.VoucherStatus.CONSUMED)
+    current = await make_voucher(await make_member(), partner, code="WINE-0001")
+    # when
+    result = await partner_gql(client, VOUCHER_CONSUME, consume("WINE-0001"), key=key)
+    # then
+    assert result["data"]["voucherConsume"]["errors"] == []
+    assert (await models.Voucher.get(id=current.id)).status == models.VoucherStatus.CONSUMED

@@ -205,3 +205,19 @@ async def test_callers_who_take_no_vouchers_are_refused(client, caller):
     result = await gql(client, VOUCHER_VALIDATE, {"code": "CLUB-0001"}, token=token)
     # then
     assert result == refused("voucherValidate", "UNAUTHENTICATED" if caller == "anonymous" else "FORBIDDEN")
+
+
+async def test_a_code_issued_twice_is_ambiguous_at_the_counter(client):
+    # given
+    partner, key = await _partner_with_key()
+    await make_voucher(await make_member(), partner, code="WINE-0001")
+    await make_voucher(await make_member(), partner, code="WINE-0001")
+    # when
+    result = await partner_gql(client, VOUCHER_VALIDATE, {"code": "WINE-0001"}, key=key)
+    # then
+    assert result == {"data": {"voucherValidate": {"voucher": None, "errors": [{
+        "field": "code",
+        "code": "AMBIGUOUS_CODE",
+        "message": "This code was issued more than once; it cannot be checked or taken until the issuer sorts it out: "
+        "ask the member for their voucher's details and contact the club",
+    }]}}}

@@ -97,7 +97,7 @@ async def test_the_catalog_asks_no_partner_for_the_clubs_own_only_and_checks_its
     # then
     assert [candidate.key for candidate in page.items] == [f"club:{(await models.Reward.get()).id}", f"partner:{partner.id + 1}:a"]
     assert [(failure.partner_name, failure.reason) for failure in page.failures] == [
-        ("Unreachable", "could not be reached (ConnectError)")
+        ("Unreachable", "temporarily unavailable")  # the detail, "could not be reached (ConnectError)", is logged
     ]
     await federation.client.close()
     with pytest.raises(DomainError, match="`maxPoints` must be 0 or more"):

@@ -1,4 +1,8 @@
-"""Settlement statements: the figures equal the ledger's redemption entries of the partner and period."""
+"""Settlement statements: the figures equal the ledger's redemption entries of the partner and period.
+
+The histories are made through the real redemption paths (tests/settlement_ledger.py), and the
+expected figures come from the ledger by the entries' reference, not through the join the statement uses.
+"""
 
 import random
 from datetime import datetime, timedelta, timezone
@@ -6,96 +10,129 @@ from decimal import Decimal
 
 import pytest
 
-from domain import ledger, models, settlement
+from domain import ledger, models, settlement, vouchers
 from domain.errors import DomainError, PermissionDenied
+from domain.models import RedemptionStatus
 from domain.viewer import partner_viewer, staff_viewer
-from tests.factories import make_member, make_partner, make_redemption, make_staff, make_voucher
+from tests.factories import make_club_reward, make_earning, make_member, make_partner, make_staff, make_tiers
+from tests.partners.reference import SECRET, partner_server
+from tests.settlement_ledger import Figures, Redeemer, ledger_figures, push_only_item, refund
 
 FROM = datetime(2026, 10, 1, tzinfo=timezone.utc)
 TO = datetime(2026, 11, 1, tzinfo=timezone.utc)
+EARNED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+TASTING = "wine-tasting-evening"  # 1,800 points at the reference partner's cellar
+BAROLO = "wine-barolo-vertical"  # 6 in stock, Gold and above
+GIFT_CARD = "wine-gift-card-50"  # 1,000 points, unlimited
 
 
-async def _ledger_figures(partner: models.Partner, since: datetime, until: datetime) -> tuple[int, int]:
-    """(points redeemed net, redemptions) read from ledger_entry rows joined through the redemptions."""
-    redeem_ids = await models.Redemption.filter(partner_id=partner.id, redeem_entry_id__isnull=False).values_list(
-        "redeem_entry_id", flat=True
-    )
-    in_period = {"created_at__gte": since, "created_at__lt": until}
-    redeems = await models.LedgerEntry.filter(id__in=redeem_ids, kind=models.EntryKind.REDEEM, **in_period)
-    reversals = await models.LedgerEntry.filter(reverses_id__in=redeem_ids, kind=models.EntryKind.REVERSE, **in_period)
-    return -sum(entry.amount for entry in redeems) - sum(entry.amount for entry in reversals), len(redeems)
+def _at(month: int, day: int, hour: int = 12) -> datetime:
+    return datetime(2026, month, day, hour, tzinfo=timezone.utc)
 
 
-async def test_the_statement_counts_the_partners_entries_in_the_period_and_nothing_else():
-    # given: two partners, redemptions before, in and after October, one refunded in October, one in November;
-    # the vouchers' own redemptions are made today, outside October
-    mine = await make_partner("Maison Laurent", point_value=Decimal("0.0125"), currency="EUR")
-    theirs = await make_partner("Spa Lumen")
-    member = await make_member()
-    await make_redemption(member, mine, points=1000, at=FROM - timedelta(seconds=1))  # September
-    refunded_in_october = await make_redemption(member, mine, points=400, at=datetime(2026, 9, 20, tzinfo=timezone.utc))
-    await make_redemption(member, mine, points=300, at=FROM)  # the first instant counts
-    in_october = await make_redemption(member, mine, points=500, at=datetime(2026, 10, 15, tzinfo=timezone.utc))
-    refunded_later = await make_redemption(member, mine, points=200, at=datetime(2026, 10, 20, tzinfo=timezone.utc))
-    await make_redemption(member, mine, points=700, at=TO)  # the last instant does not
-    await make_redemption(member, theirs, points=900, at=datetime(2026, 10, 10, tzinfo=timezone.utc))
-    await make_redemption(member, None, points=800, at=datetime(2026, 10, 11, tzinfo=timezone.utc))  # the club's own
-    await ledger.refund(
-        entry_id=refunded_in_october.redeem_entry_id, reason="Cancelled", now=datetime(2026, 10, 5, tzinfo=timezone.utc)
-    )
-    await ledger.refund(
-        entry_id=refunded_later.redeem_entry_id, reason="Cancelled", now=datetime(2026, 11, 3, tzinfo=timezone.utc)
-    )
-    await make_voucher(member, mine, status=models.VoucherStatus.CONSUMED, consumed_at=datetime(2026, 10, 2, tzinfo=timezone.utc))
-    await make_voucher(member, mine, status=models.VoucherStatus.CONSUMED, consumed_at=TO)
-    await make_voucher(member, theirs, status=models.VoucherStatus.CONSUMED, consumed_at=datetime(2026, 10, 2, tzinfo=timezone.utc))
-    await make_voucher(member, mine)  # issued (in November), not consumed
-    assert in_october.status == models.RedemptionStatus.COMPLETED
+async def test_the_statement_counts_the_partners_entries_in_the_period_and_nothing_else(client, tmp_path):
+    with partner_server(tmp_path / "cellar.sqlite3") as cellar_process:
+        # given: a cellar with an endpoint (the saga) and a push-only florist (issued by the club), a club reward
+        tiers = await make_tiers()
+        member = await make_member(tier=tiers["Gold"])
+        await make_earning(member, 100_000, at=EARNED)
+        cellar = await make_partner(
+            "Test Cellar", base_url=cellar_process.url, signing_secret=SECRET, point_value=Decimal("0.0125"), currency="EUR"
+        )
+        florist = await make_partner("Florist")
+        tasting, barolo = f"partner:{cellar.id}:{TASTING}", f"partner:{cellar.id}:{BAROLO}"
+        bouquet = await push_only_item(florist, "bouquet", 300)
+        reward = await make_club_reward(points_price=800, stock=None)
+        async with Redeemer() as redeemer:
+            await redeemer.redeem(member, tasting, at=FROM - timedelta(seconds=1))  # September
+            refunded_in_october = await redeemer.redeem(member, tasting, at=_at(9, 20))
+            await redeemer.redeem(member, tasting, at=FROM)  # the first instant counts
+            await redeemer.redeem(member, tasting, at=_at(10, 15), quantity=2)
+            refunded_later = await redeemer.redeem(member, tasting, at=_at(10, 20))
+            refused = await redeemer.redeem(member, barolo, at=_at(10, 12), quantity=7)  # held, then given back
+            await redeemer.redeem(member, tasting, at=TO)  # the last instant does not
+            flowers = await redeemer.redeem(member, bouquet, at=_at(10, 10), quantity=2)
+            await redeemer.redeem(member, f"club:{reward.id}", at=_at(10, 11))  # the club's own
+        await refund(refunded_in_october, at=_at(10, 5))
+        await refund(refunded_later, at=_at(11, 3))
+        voucher = await models.Voucher.get(redemption_id=refunded_later.id)
+        await vouchers.consume_voucher(viewer=partner_viewer(cellar.id), code=voucher.code, idempotency_key="a", now=_at(10, 21))
+        voucher = await models.Voucher.get(redemption_id=flowers.id)
+        await vouchers.consume_voucher(viewer=partner_viewer(florist.id), code=voucher.code, idempotency_key="b", now=_at(10, 22))
+    assert (refused.status, refused.failure_code) == (RedemptionStatus.REFUSED, "OUT_OF_STOCK")
     # when
-    statement = await settlement.settlement_statement(viewer=partner_viewer(mine.id), since=FROM, until=TO)
-    # then: 300 + 500 + 200 spent in October, 400 given back in October
+    statement = await settlement.settlement_statement(viewer=partner_viewer(cellar.id), since=FROM, until=TO)
+    florists = await settlement.settlement_statement(viewer=partner_viewer(florist.id), since=FROM, until=TO)
+    # then: the cellar: 1,800 + 3,600 + 1,800 spent in October, 1,800 given back in October; the florist: 600
     assert (
         statement.points_redeemed,
         statement.points_reversed,
         statement.redemptions,
         statement.vouchers_consumed,
         statement.amount_owed,
-    ) == (600, 400, 3, 1, Decimal("7.5000"))
-    assert (statement.points_redeemed, statement.redemptions) == await _ledger_figures(mine, FROM, TO)
+    ) == (5_400, 1_800, 3, 1, Decimal("67.5000"))
+    assert await ledger_figures(cellar, FROM, TO) == Figures(5_400, 1_800, 3)
+    assert (florists.points_redeemed, florists.redemptions, florists.vouchers_consumed, florists.amount_owed) == (
+        600,
+        1,
+        1,
+        Decimal("6.0000"),
+    )
+    assert await ledger_figures(florist, FROM, TO) == Figures(600, 0, 1)
     assert (statement.partner.currency, statement.since, statement.until) == ("EUR", FROM, TO)
+    assert await ledger.check_invariants() == []
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_random_histories_give_the_ledgers_figures_for_every_partner_and_period(seed):
-    # given: 40 redemptions of three partners over three months, some refunded at a later moment
-    rng = random.Random(seed)
-    partners = [await make_partner(f"Partner {n}", point_value=Decimal(f"0.0{n + 1}00")) for n in range(3)]
-    members = [await make_member() for _ in range(4)]
-    start = datetime(2026, 8, 1, tzinfo=timezone.utc)
-    for _ in range(40):
-        at = start + timedelta(minutes=rng.randrange(92 * 24 * 60))
-        redemption = await make_redemption(
-            rng.choice(members), rng.choice(partners), points=rng.randrange(1, 2000), at=at
+async def test_random_histories_give_the_ledgers_figures_for_every_partner_and_period(client, tmp_path, seed):
+    with partner_server(tmp_path / "cellar.sqlite3") as cellar_process:
+        # given: 40 redemptions of a cellar (the saga) and two push-only partners over three months,
+        # some refunded at a later moment, a few refused by the cellar for want of stock
+        rng = random.Random(seed)
+        tiers = await make_tiers()
+        cellar = await make_partner(
+            "Test Cellar", base_url=cellar_process.url, signing_secret=SECRET, point_value=Decimal("0.0150")
         )
-        if rng.random() < 0.3:
-            later = at + timedelta(minutes=rng.randrange(1, 40 * 24 * 60))
-            await ledger.refund(entry_id=redemption.redeem_entry_id, reason="Cancelled", now=later)
+        pushers = [await make_partner(f"Partner {n}", point_value=Decimal(f"0.0{n + 1}00")) for n in range(2)]
+        keys = {cellar.id: [f"partner:{cellar.id}:{GIFT_CARD}", f"partner:{cellar.id}:{BAROLO}"]}
+        for partner in pushers:
+            keys[partner.id] = [await push_only_item(partner, f"item-{n}", rng.randrange(1, 2_000)) for n in range(3)]
+        members = [await make_member(tier=tiers["Gold"]) for _ in range(4)]
+        for member in members:
+            await make_earning(member, 1_000_000, at=EARNED)
+        start = datetime(2026, 8, 1, tzinfo=timezone.utc)
+        outcomes = []
+        async with Redeemer() as redeemer:
+            for _ in range(40):
+                at = start + timedelta(minutes=rng.randrange(92 * 24 * 60))
+                partner = rng.choice([cellar, *pushers])
+                done = await redeemer.redeem(
+                    rng.choice(members), rng.choice(keys[partner.id]), at=at, quantity=rng.randrange(1, 4)
+                )
+                outcomes.append(done.status)
+                if done.status == RedemptionStatus.COMPLETED and rng.random() < 0.3:
+                    await refund(done, at=at + timedelta(minutes=rng.randrange(1, 40 * 24 * 60)))
+    assert set(outcomes) <= {RedemptionStatus.COMPLETED, RedemptionStatus.REFUSED}
     periods = [
         (datetime(2026, 8, 1, tzinfo=timezone.utc), datetime(2026, 9, 1, tzinfo=timezone.utc)),
         (datetime(2026, 9, 1, tzinfo=timezone.utc), datetime(2026, 10, 1, tzinfo=timezone.utc)),
         (datetime(2026, 8, 15, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc)),
     ]
     manager = staff_viewer((await make_staff(models.StaffRole.PARTNER_MANAGER)).id, models.StaffRole.PARTNER_MANAGER)
-    for partner in partners:
+    for partner in [cellar, *pushers]:
         for since, until in periods:
             # when
             statement = await settlement.settlement_statement(
                 viewer=manager, since=since, until=until, partner_id=partner.id
             )
             # then
-            points, count = await _ledger_figures(partner, since, until)
-            assert (statement.points_redeemed, statement.redemptions) == (points, count)
-            assert statement.amount_owed == points * partner.point_value
+            expected = await ledger_figures(partner, since, until)
+            assert (statement.points_redeemed, statement.points_reversed, statement.redemptions) == (
+                expected.points_redeemed,
+                expected.points_reversed,
+                expected.redemptions,
+            )
+            assert statement.amount_owed == expected.points_redeemed * partner.point_value
     assert await ledger.check_invariants() == []
 
 

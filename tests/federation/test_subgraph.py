@@ -7,6 +7,7 @@ errors for bad representations, the partner guard and production mode.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from unittest.mock import ANY
 
@@ -270,8 +271,51 @@ async def test_a_partner_key_may_use_no_federation_field(client, field, query):
 # --- production mode ---------------------------------------------------------------------------
 
 
-async def test_production_serves_the_subgraph_and_masks_its_unexpected_errors(settings, monkeypatch):
-    # given: a gateway composes from `_service`, which introspection being off leaves in place
+SDL_REFUSED = "GraphQL introspection has been disabled, but the requested query contained the field '_service'."
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ _service { sdl } }",
+        "{ schema: _service { sdl } }",
+        "query Compose { ... on Query { _service { sdl } } }",
+        "query Compose { ...Service } fragment Service on Query { _service { sdl } }",
+    ],
+)
+async def test_production_refuses_the_sdl_like_introspection(settings, query):
+    # given: introspection is off in production, and the SDL would tell as much
+    async with client_of(_production(settings)) as production:
+        # when
+        refused = await production.post("/graphql", json={"query": query})
+    # then: the shape of the introspection refusal (tests/test_http.py)
+    assert refused.status_code == 200
+    assert refused.json() == {"data": None, "errors": [{"message": SDL_REFUSED, "locations": ANY}]}
+
+
+async def test_production_serves_the_sdl_when_the_setting_allows_it(settings):
+    # given: CLUBGRAPH_FEDERATION_SDL=1, for a gateway that composes from `_service`
+    async with client_of(replace(_production(settings), federation_sdl=True)) as production:
+        # when
+        service = await production.post("/graphql", json={"query": "{ _service { sdl } }"})
+        introspection = await production.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    # then: the SDL, while introspection stays off
+    assert service.json() == {"data": {"_service": {"sdl": sdl().removesuffix("\n")}}}
+    assert introspection.json()["data"] is None
+
+
+@pytest.mark.parametrize("federation_sdl", [False, True])
+async def test_outside_production_the_sdl_is_always_served(settings, federation_sdl):
+    # given
+    async with client_of(replace(settings, federation_sdl=federation_sdl)) as development:
+        # when
+        service = await development.post("/graphql", json={"query": "{ _service { sdl } }"})
+    # then
+    assert service.json() == {"data": {"_service": {"sdl": sdl().removesuffix("\n")}}}
+
+
+async def test_production_serves_entities_and_masks_their_unexpected_errors(settings, monkeypatch):
+    # given: `_entities` follows `node`'s rules, so it stays in production
     mia = await make_member(name="Mia Member")
     production_settings = _production(settings)
     token = issue_token(member_viewer(mia.id), secret_key=production_settings.secret_key, ttl_seconds=600)[0]
@@ -281,7 +325,6 @@ async def test_production_serves_the_subgraph_and_masks_its_unexpected_errors(se
 
     async with client_of(production_settings) as production:
         # when
-        service = await production.post("/graphql", json={"query": "{ _service { sdl } }"})
         entities = await production.post(
             "/graphql",
             json={"query": ENTITIES, "variables": {"representations": [member_ref(mia)]}},
@@ -297,7 +340,6 @@ async def test_production_serves_the_subgraph_and_masks_its_unexpected_errors(se
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "req-8"},
         )
     # then
-    assert service.json() == {"data": {"_service": {"sdl": sdl().removesuffix("\n")}}}
     assert entities.json() == {
         "data": {"_entities": [{"__typename": "Member", "id": gid("Member", mia.id), "name": "Mia Member"}]}
     }

@@ -8,6 +8,7 @@ circuit breaker are observed from the partner's side, not from inside the club.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -84,6 +85,21 @@ def by_price(*catalogs) -> list[str]:
     return [item.title for item in sorted(items, key=lambda item: item.points_price)]
 
 
+NO_ANSWER = "no answer in time"
+UNAVAILABLE = "temporarily unavailable"
+
+
+def logged(caplog, partner: models.Partner) -> list[str]:
+    """The detailed reasons logged for the partner's catalog being left out, oldest first."""
+    prefix = f"partner {partner.id} ({partner.name}): catalog left out: "
+    return [
+        record.getMessage().removeprefix(prefix)
+        for record in caplog.records
+        if record.name == "clubgraph.partners" and record.levelno == logging.WARNING
+        and record.getMessage().startswith(prefix)
+    ]
+
+
 def missing(partner: models.Partner, reason: str) -> dict:
     return {
         "message": f"{partner.name}'s catalog is missing: {reason}",
@@ -105,7 +121,7 @@ async def test_both_partners_items_come_merged_by_price(club):
     ]}}}
 
 
-async def test_a_hanging_partner_is_named_and_the_others_items_come_within_the_deadline(club, spa):
+async def test_a_hanging_partner_is_named_and_the_others_items_come_within_the_deadline(club, spa, caplog):
     # given: the spa does its work, then hangs for 10 s before answering
     spa.switch(timeoutRate=1, hangMs=10_000)
     # when
@@ -115,7 +131,8 @@ async def test_a_hanging_partner_is_named_and_the_others_items_come_within_the_d
     # then
     assert elapsed < club.federation.deadline + 0.1, f"the catalog took {elapsed:.3f} s"
     assert titles(result) == by_price(WINE)
-    assert result["errors"] == [missing(club.spa, "no answer within 1.5 s")]
+    assert result["errors"] == [missing(club.spa, NO_ANSWER)]
+    assert logged(caplog, club.spa) == ["no answer within 1.5 s"]
 
 
 async def test_a_partner_slower_than_the_deadline_is_named_too(club, wine):
@@ -128,7 +145,7 @@ async def test_a_partner_slower_than_the_deadline_is_named_too(club, wine):
     # then
     assert elapsed < club.federation.deadline + 0.1, f"the catalog took {elapsed:.3f} s"
     assert titles(result) == by_price(SPA)
-    assert result["errors"] == [missing(club.wine, "no answer within 1.5 s")]
+    assert result["errors"] == [missing(club.wine, NO_ANSWER)]
 
 
 async def test_within_the_ttl_a_second_request_does_not_call_the_partner(club, wine, spa):
@@ -166,13 +183,13 @@ async def test_concurrent_requests_that_miss_the_cache_share_one_call(club, wine
     assert (catalog_calls(wine), catalog_calls(spa)) == (before[0] + 1, before[1] + 1)
 
 
-async def test_the_circuit_opens_after_three_failures_then_one_probe_closes_it(club, wine, spa):
+async def test_the_circuit_opens_after_three_failures_then_one_probe_closes_it(club, wine, spa, caplog):
     # given: the spa answers 503 to everything
     spa.switch(errorRate=1)
     before = catalog_calls(spa)
     for _ in range(3):
         result = await gql(club.http, CATALOG)
-        assert result["errors"] == [missing(club.spa, "answered 503")]
+        assert result["errors"] == [missing(club.spa, UNAVAILABLE)]
     assert catalog_calls(spa) == before + 3
     # when: open, the spa is not called and its failure is reported at once
     started = time.perf_counter()
@@ -181,8 +198,9 @@ async def test_the_circuit_opens_after_three_failures_then_one_probe_closes_it(c
     assert time.perf_counter() - started < 0.5
     assert catalog_calls(spa) == before + 3
     assert titles(result) == by_price(WINE)
-    assert result["errors"] == [
-        missing(club.spa, "circuit open after 3 failures in a row (answered 503), retrying after 30 s")
+    assert result["errors"] == [missing(club.spa, UNAVAILABLE)]
+    assert logged(caplog, club.spa) == ["answered 503"] * 3 + [
+        "circuit open after 3 failures in a row (answered 503), retrying after 30 s"
     ]
     assert [state.circuit for state in club.federation.states()] == ["closed", "open"]
 
@@ -193,11 +211,11 @@ async def test_the_circuit_opens_after_three_failures_then_one_probe_closes_it(c
     results = await asyncio.gather(*(gql(club.http, CATALOG) for _ in range(5)))
     # then
     assert catalog_calls(spa) == before + 4
-    assert [result["errors"] for result in results] == [[missing(club.spa, "answered 503")]] * 5
+    assert [result["errors"] for result in results] == [[missing(club.spa, UNAVAILABLE)]] * 5
+    caplog.clear()
     result = await gql(club.http, CATALOG)
-    assert result["errors"] == [
-        missing(club.spa, "circuit open after 4 failures in a row (answered 503), retrying after 1 s")
-    ]
+    assert result["errors"] == [missing(club.spa, UNAVAILABLE)]
+    assert logged(caplog, club.spa) == ["circuit open after 4 failures in a row (answered 503), retrying after 1 s"]
     assert catalog_calls(spa) == before + 4
 
     # when: the spa recovers; the next probe closes the circuit
@@ -284,21 +302,36 @@ async def test_a_reward_of_a_partner_that_does_not_answer_is_null_with_the_named
     # when
     result = await gql(club.http, "query($id: ID!) { reward(id: $id) { id } }", {"id": barolo})
     # then
-    assert result == {"data": {"reward": None}, "errors": [{**missing(club.wine, "answered 503"), "path": ["reward"]}]}
+    assert result == {"data": {"reward": None}, "errors": [{**missing(club.wine, UNAVAILABLE), "path": ["reward"]}]}
 
 
-async def test_an_item_asked_with_max_age_zero_is_read_from_the_partner_again(club, wine):
+async def test_a_failing_partners_detail_is_logged_and_members_read_a_plain_reason(club, wine, caplog):
+    # given: the club signs with a secret the partner does not share, so the partner's answers do not verify
+    club.wine.signing_secret = "not-the-partners-secret"
+    await club.wine.save()
+    barolo = gid("Reward", f"partner:{club.wine.id}:wine-barolo-vertical")
+    # when
+    catalog = await gql(club.http, CATALOG)
+    reward = await gql(club.http, "query($id: ID!) { reward(id: $id) { id } }", {"id": barolo})
+    # then
+    assert catalog["errors"] == [missing(club.wine, UNAVAILABLE)]
+    assert reward == {"data": {"reward": None}, "errors": [{**missing(club.wine, UNAVAILABLE), "path": ["reward"]}]}
+    assert "signature" not in str(catalog) + str(reward)
+    assert logged(caplog, club.wine) == [
+        "answered with a bad signature (The signature does not match the body)"
+    ] * 2
+
+
+async def test_an_item_is_read_from_the_cached_catalog_like_the_whole_catalog(club, wine):
     # given: the catalog is cached
     await gql(club.http, CATALOG)
     before = catalog_calls(wine)
     # when
-    cached = await club.federation.item(club.wine, "wine-barolo-vertical")
-    fresh = await club.federation.item(club.wine, "wine-barolo-vertical", max_age=0)
+    barolo = await club.federation.item(club.wine, "wine-barolo-vertical")
     gone = await club.federation.item(club.wine, "no-such-item")
     # then
-    assert cached == fresh
-    assert (cached.title, cached.points_price, gone) == ("Barolo vertical, 2015 to 2019", 9_500, None)
-    assert catalog_calls(wine) == before + 1
+    assert (barolo.title, barolo.points_price, gone) == ("Barolo vertical, 2015 to 2019", 9_500, None)
+    assert catalog_calls(wine) == before
 
 
 async def test_partial_errors_belong_to_the_request_that_met_them(club, spa):
@@ -310,6 +343,31 @@ async def test_partial_errors_belong_to_the_request_that_met_them(club, spa):
         gql(club.http, CATALOG, {"filter": {"partnerId": gid("Partner", club.wine.id)}}),
     )
     # then
-    assert whole["errors"] == [missing(club.spa, "no answer within 1.5 s")]
+    assert whole["errors"] == [missing(club.spa, NO_ANSWER)]
     assert wine_only == {"data": {"rewards": wine_only["data"]["rewards"]}}
     assert titles(wine_only) == titles(whole) == by_price(WINE)
+
+
+async def test_a_silent_partners_rewards_asked_by_id_cost_it_one_call_and_make_one_error_per_field(club, wine):
+    # given: every item of the wine merchant, which answers 503
+    wine.switch(errorRate=1)
+    ids = [gid("Reward", f"partner:{club.wine.id}:{item.id}") for item in WINE]
+    spa_id = gid("Reward", f"partner:{club.spa.id}:{SPA[0].id}")
+    before = catalog_calls(wine)
+    # when
+    nodes = await gql(club.http, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", {"ids": [*ids, spa_id]})
+    entities = await gql(
+        club.http,
+        "query($r: [_Any!]!) { _entities(representations: $r) { ... on Reward { id } } }",
+        {"r": [{"__typename": "Reward", "id": reward_id} for reward_id in [*ids, spa_id]]},
+    )
+    # then
+    assert nodes == {
+        "data": {"nodes": [None] * len(WINE) + [{"id": spa_id}]},
+        "errors": [{**missing(club.wine, UNAVAILABLE), "path": ["nodes"]}],
+    }
+    assert entities == {
+        "data": {"_entities": [None] * len(WINE) + [{"id": spa_id}]},
+        "errors": [{**missing(club.wine, UNAVAILABLE), "path": ["_entities"]}],
+    }
+    assert catalog_calls(wine) == before + 2

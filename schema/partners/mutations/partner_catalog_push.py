@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -62,6 +63,13 @@ class PartnerCatalogPushInput:
     items: list[PartnerCatalogItemInput] = strawberry.field(
         description=f"Your whole catalog, at most {partner_catalog.MAX_ITEMS:,} items; it replaces the previous push"
     )
+    stock_as_of: datetime | None = strawberry.field(
+        default=None,
+        description="When you counted the items' stock; default: now. The club issues vouchers from your stock "
+        "by itself, so each item's stock becomes your figure minus the units of that item the club issued at or "
+        "after this moment, never below 0: give the moment of your count, so that a push does not hand out again "
+        "units the club issued meanwhile. At most 5 minutes ahead of the club's clock.",
+    )
 
 
 @strawberry.type
@@ -73,7 +81,9 @@ class PartnerCatalogPushPayload:
 async def partner_catalog_push(info: Info, input: PartnerCatalogPushInput) -> PartnerCatalogPushPayload:
     async def action() -> dict:
         items = [item.as_protocol() for item in input.items]
-        summary = await partner_catalog.push_catalog(viewer=info.context.viewer, items=items)
+        summary = await partner_catalog.push_catalog(
+            viewer=info.context.viewer, items=items, stock_as_of=input.stock_as_of
+        )
         return {"summary": PartnerCatalogPushSummary.of(summary)}
 
     try:

@@ -22,6 +22,7 @@ class PartnerUpdateErrorCode(Enum):
     TOO_LONG = "TOO_LONG"
     NAME_TAKEN = "NAME_TAKEN"
     NOT_FOUND = "NOT_FOUND"
+    PENDING_REDEMPTIONS = "PENDING_REDEMPTIONS"
 
 
 PartnerUpdateError = error_type("PartnerUpdate", PartnerUpdateErrorCode)

@@ -21,6 +21,7 @@ class VoucherConsumeErrorCode(Enum):
     CANCELLED = "CANCELLED"
     ALREADY_CONSUMED = "ALREADY_CONSUMED"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    AMBIGUOUS_CODE = "AMBIGUOUS_CODE"
 
 
 VoucherConsumeError = error_type("VoucherConsume", VoucherConsumeErrorCode)

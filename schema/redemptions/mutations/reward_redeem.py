@@ -43,8 +43,9 @@ class RewardRedeemInput:
 class RewardRedeemPayload:
     redemption: Redemption | None = strawberry.field(
         default=None,
-        description="COMPLETED with its voucher; REFUSED by the partner (points given back); or PENDING when "
-        "the partner's answer is not known yet: the club settles it later, ask again with the same key",
+        description="COMPLETED with its voucher; REFUSED by the partner (points given back); or PENDING (or "
+        "CANCELLING) when the partner's answer is not known yet: the club settles it later; asking again with "
+        "the same key returns it as it stands",
     )
     errors: list[RewardRedeemError]  # type: ignore[valid-type]
 
