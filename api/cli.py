@@ -118,7 +118,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         print("Demo logins (email / password):")
         for label, email, password in DEMO_LOGINS:
             print(f"  {label:<18} {email} / {password}")
-    partners = _start_demo_partners() if args.demo else []
+    partners = _start_demo_partners(settings) if args.demo else []
     sys.stdout.flush()
     try:
         uvicorn.run(
@@ -138,13 +138,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             stop_demo_partners(partners)
 
 
-def _start_demo_partners() -> list:
-    """The demo's two reference partners, registered by the demo data; the demo runs without them if they cannot start."""
-    from partners.demo_data import DEMO_API_KEYS
-    from partners.run_demo import DEMO_PARTNERS, start_demo_partners
+def _start_demo_partners(settings: Settings) -> list:
+    """The demo's two reference partners, registered by the demo data; the demo runs without them if they cannot start.
 
+    Their stores live beside a SQLite database (in `data/partners/` for the default one).
+    """
+    from pathlib import Path
+
+    from partners.demo_data import DEMO_API_KEYS
+    from partners.run_demo import DEMO_PARTNERS, REPO, start_demo_partners
+
+    if settings.database_url.startswith("sqlite://"):
+        store_dir = Path(settings.database_url.removeprefix("sqlite://")).parent / "partners"
+    else:
+        store_dir = REPO / "data" / "partners"
     try:
-        processes = start_demo_partners()
+        processes = start_demo_partners(store_dir=store_dir)
     except RuntimeError as exc:
         print(f"Demo partners not started ({exc}): their catalogs will show as unavailable.", flush=True)
         return []

@@ -10,6 +10,7 @@ they are for the demo on loopback only, never for a real partner.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -32,7 +33,19 @@ class DemoPartner:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """Where it listens: its port, moved by CLUBGRAPH_DEMO_PORT_OFFSET (e.g. for two demos side by side)."""
+        return f"http://127.0.0.1:{self.port + demo_port_offset()}"
+
+
+def demo_port_offset() -> int:
+    """CLUBGRAPH_DEMO_PORT_OFFSET, added to the demo partners' ports both when the demo data registers
+    them and when the run command starts them; 0 when unset."""
+    raw = os.environ.get("CLUBGRAPH_DEMO_PORT_OFFSET", "").strip()
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) > 50_000:
+        raise ValueError(f"CLUBGRAPH_DEMO_PORT_OFFSET must be a whole number from 0 to 50000, not {raw!r}")
+    return int(raw)
 
 
 DEMO_PARTNERS = (
@@ -41,13 +54,14 @@ DEMO_PARTNERS = (
 )
 
 
-def start_demo_partners(*, store_dir: Path = REPO / "data" / "partners", port_offset: int = 0,
+def start_demo_partners(*, store_dir: Path = REPO / "data" / "partners", port_offset: int | None = None,
                         ports: tuple[int, ...] | None = None, timeout: float = 15.0) -> list[subprocess.Popen]:
     """Start both partners and wait until they answer /health; stops them again if one does not.
 
     `ports` replaces the demo ports (one per partner, in DEMO_PARTNERS order), e.g. for tests.
     """
-    ports = ports or tuple(partner.port + port_offset for partner in DEMO_PARTNERS)
+    offset = demo_port_offset() if port_offset is None else port_offset
+    ports = ports or tuple(partner.port + offset for partner in DEMO_PARTNERS)
     store_dir.mkdir(parents=True, exist_ok=True)
     processes = []
     try:
@@ -92,12 +106,14 @@ def stop_demo_partners(processes: list[subprocess.Popen]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m partners.run_demo", description=__doc__.split("\n")[0])
-    parser.add_argument("--port-offset", type=int, default=0, help="added to the demo ports 8101 and 8102")
+    parser.add_argument("--port-offset", type=int, default=None,
+                        help="added to the demo ports 8101 and 8102 (default: CLUBGRAPH_DEMO_PORT_OFFSET, else 0)")
     parser.add_argument("--store-dir", type=Path, default=REPO / "data" / "partners")
     args = parser.parse_args(argv)
     processes = start_demo_partners(store_dir=args.store_dir, port_offset=args.port_offset)
     for partner in DEMO_PARTNERS:
-        print(f"{partner.name} ({partner.category}): http://127.0.0.1:{partner.port + args.port_offset}"
+        offset = demo_port_offset() if args.port_offset is None else args.port_offset
+        print(f"{partner.name} ({partner.category}): http://127.0.0.1:{partner.port + offset}"
               f"  secret {partner.secret}", flush=True)
     print("Ctrl-C stops both.", flush=True)
     try:

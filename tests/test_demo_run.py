@@ -4,7 +4,9 @@ the club, and the federated catalog shows their items with the club's own and th
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,9 +20,24 @@ from tests.servers import REPO, START_TIMEOUT, ServerProcess, _free_port, _wait_
 CATALOG = "{ rewards(first: 100) { totalCount edges { node { title partnerName isClubReward } } } }"
 
 
-def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it():
+def _free_demo_port_offset() -> int:
+    """An offset that moves both demo partners to free ports, so that the test never meets a demo already running."""
+    for _ in range(100):
+        offset = random.randrange(10_000, 40_000)
+        try:
+            for partner in DEMO_PARTNERS:
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", partner.port + offset))
+        except OSError:
+            continue
+        return offset
+    raise RuntimeError("no free ports for the demo partners")
+
+
+def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it(monkeypatch):
     # given
     port = _free_port()
+    monkeypatch.setenv("CLUBGRAPH_DEMO_PORT_OFFSET", str(_free_demo_port_offset()))
     with tempfile.TemporaryDirectory(prefix="clubgraph-demo-") as folder:
         environ = {**os.environ, "DATABASE_URL": f"sqlite://{Path(folder) / 'demo.sqlite3'}", "CLUBGRAPH_PORT": str(port)}
         log = Path(folder) / "serve.log"
@@ -43,7 +60,7 @@ def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it()
     assert "errors" not in answer, answer
     sources = {edge["node"]["partnerName"] for edge in answer["data"]["rewards"]["edges"]}
     assert sources == {None, "Cellier Marceau", "Thermes Aurelia", "Fleurs Sauveterre"}, output
-    for partner in DEMO_PARTNERS:
+    for partner in DEMO_PARTNERS:  # partner.url follows CLUBGRAPH_DEMO_PORT_OFFSET
         assert f"{partner.name}" in output and partner.url in output
     for partner in DEMO_PARTNERS:  # stopped with the club: nothing answers on their ports any more
         try:
