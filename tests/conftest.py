@@ -59,7 +59,14 @@ async def empty_database(database: str) -> None:
     """Every test starts from empty tables, so it sees only what it set up itself."""
     connection = connections.get("default")
     if BACKEND == "postgres":
-        await connection.execute_script(f"TRUNCATE {', '.join(_tables())} RESTART IDENTITY CASCADE")
+        # TRUNCATE costs per table, however empty: ask first which tables hold rows (one cheap
+        # statement), then truncate only those. Every table with rows is listed, so CASCADE has
+        # nothing else to reach.
+        tables = _tables()
+        probe = " UNION ALL ".join(f"SELECT '{table}' AS t WHERE EXISTS (SELECT 1 FROM \"{table}\")" for table in tables)
+        used = [row["t"] for row in await connection.execute_query_dict(probe)]
+        if used:
+            await connection.execute_script(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE")
     else:
         # Foreign keys off for the cleanup only, so that the order of the tables does not matter.
         deletes = "".join(f'DELETE FROM "{table}";' for table in _tables())
