@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from cross_web import HTTPException  # the exception strawberry's HTTP views answer with (pinned)
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http.parse_content_type import parse_content_type
 from tortoise import Tortoise
 
 from api.context import Context
@@ -35,6 +37,8 @@ from partners.redemption import run_reconciler
 from schema import build_schema
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# A JSON body that may be a GraphQL request: an object (or an array, which strawberry refuses as a batch).
+_JSON_OBJECT_OR_ARRAY = re.compile(rb"[ \t\r\n]*[\[{]")
 
 
 def _graphql_error(status: int, message: str, code: str, headers: dict[str, str] | None = None) -> Response:
@@ -55,6 +59,12 @@ class GraphQLApp(GraphQL):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        # orjson, not the json module: json recurses and fails with a RecursionError (a 500) on
+        # arrays or objects nested about a thousand deep; orjson refuses them with a JSONDecodeError
+        # (a JSONDecodeError of the json module, so strawberry answers 400).
+        return orjson.loads(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         viewer = ANONYMOUS
@@ -84,6 +94,17 @@ class GraphQLApp(GraphQL):
                     return
         scope.setdefault("state", {})["viewer"] = viewer
         await super().__call__(scope, receive, send)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's, after refusing a JSON body that is a string, number, boolean or null, on which
+        strawberry fails with an AttributeError (a 500)."""
+        content_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" in content_type:
+            body = await request.get_body()  # kept by the request, so strawberry reads it again for free
+            if not _JSON_OBJECT_OR_ARRAY.match(body):
+                self.parse_json(body)  # malformed JSON: 400 "Unable to parse request body as JSON"
+                raise HTTPException(400, "The request body must be a JSON object")
+        return await super().parse_http_body(request)
 
     async def _partner(self, scope: Scope, receive: Receive, key: str) -> tuple[Response | None, Viewer, Receive]:
         """The partner viewer of an API key, after its signature when the partner requires one.

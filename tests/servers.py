@@ -76,8 +76,11 @@ def _wait_for_workers(server: ServerProcess, workers: int) -> None:
 
 
 @contextmanager
-def serve(database_url: str, *, workers: int = 1) -> Iterator[ServerProcess]:
-    """A uvicorn process serving the test database; always stopped, even when the test fails."""
+def serve(database_url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+    """A uvicorn process serving the test database; always stopped, even when the test fails.
+
+    `env` adds environment variables, or overrides the test ones (CLUBGRAPH_ENV, for one).
+    """
     port = _free_port()
     environ = {
         **os.environ,
@@ -85,6 +88,7 @@ def serve(database_url: str, *, workers: int = 1) -> Iterator[ServerProcess]:
         "CLUBGRAPH_ENV": "test",
         "CLUBGRAPH_SECRET_KEY": SECRET_KEY,
         "CLUBGRAPH_LOG_LEVEL": "warning",
+        **(env or {}),
     }
     command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
