@@ -304,6 +304,7 @@ class Member(Model):
     rfm_score = fields.CharField(max_length=3, null=True, description="Recency, frequency and monetary scores, 1 to 5 each, e.g. 545")
     last_visit_at = fields.DatetimeField(null=True, description="The latest visit, purchase or event attended")
     care_computed_at = fields.DatetimeField(null=True, description="When lifecycle, churn risk and segment were last computed")
+    erased_at = fields.DatetimeField(null=True, description="When the personal data was pseudonymized on request")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -1157,3 +1158,68 @@ class PartnerMemberReference(Model):
     class Meta:
         table = "partner_member_reference"
         unique_together = (("partner", "member"),)
+
+
+class AuthSession(Model):
+    """A sign-in: the refresh token that renews its short-lived access tokens, until it expires or is revoked.
+
+    Access tokens name their session (`sid`), so revoking the session refuses them at once. Rows are
+    never deleted while a token of theirs could still be presented.
+    """
+
+    id = fields.CharField(max_length=32, primary_key=True, description="Random hex, the access tokens' sid")
+    subject_kind = fields.CharField(max_length=16, description="member or staff")
+    subject_id = fields.IntField()
+    role = fields.CharEnumField(StaffRole, max_length=32, null=True)
+    refresh_hash = fields.CharField(max_length=64, description="SHA-256 hex of the current refresh secret")
+    created_at = fields.DatetimeField()
+    refreshed_at = fields.DatetimeField(null=True)
+    expires_at = fields.DatetimeField(description="When the refresh token stops working, whatever happens")
+    revoked_at = fields.DatetimeField(null=True)
+    revoked_reason = fields.CharField(max_length=64, null=True)
+    client_address = fields.CharField(max_length=64, null=True)
+
+    class Meta:
+        table = "auth_session"
+        indexes = (("subject_kind", "subject_id"),)
+
+
+class AuditKind(StrEnum):
+    READ = "read"  # a read of a sensitive field
+    WRITE = "write"  # a mutation, whatever its outcome
+    EXPORT = "export"  # a member's data exported
+    AUTH = "auth"  # sign-in, refresh, logout, revocation
+
+
+class AuditEntry(Model):
+    """One line of the append-only audit log: who, in which role, did or read what, about which member, when."""
+
+    id = fields.BigIntField(primary_key=True)
+    at = fields.DatetimeField(db_index=True)
+    kind = fields.CharEnumField(AuditKind, max_length=16)
+    actor_kind = fields.CharField(max_length=16, description="member, staff, partner or anonymous")
+    actor_id = fields.IntField(null=True)
+    actor_role = fields.CharField(max_length=32, null=True)
+    action = fields.CharField(max_length=100, description="The mutation, or Type.field read, e.g. Member.phone")
+    member_id = fields.IntField(null=True, db_index=True, description="The member concerned, when there is one")
+    outcome = fields.CharField(max_length=64, default="ok", description="ok, or the error code")
+    request_id = fields.CharField(max_length=64, null=True)
+    detail = fields.JSONField(null=True)
+
+    class Meta:
+        table = "audit_entry"
+        indexes = (("actor_kind", "actor_id", "at"),)
+
+
+class RateBucket(Model):
+    """A leaky bucket shared by every worker process: a level that drains at a fixed rate.
+
+    Written only through domain/buckets.py, one conditional upsert per charge.
+    """
+
+    key = fields.CharField(max_length=200, primary_key=True, description="e.g. partner-key:pk_abc or login-account:email")
+    level = fields.FloatField()
+    updated_at = fields.FloatField(description="Unix time of the last charge")
+
+    class Meta:
+        table = "rate_bucket"
