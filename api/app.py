@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import math
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException  # the exception strawberry's HTTP views answer with (pinned)
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,21 +22,27 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.types import ExecutionResult
 from tortoise import Tortoise
 
+from api import persisted
 from api.context import Context
 from api.jobs import run_periodically
 from api.logs import configure_logging, request_id_var
 from api.settings import Settings, load_settings
-from api.tokens import InvalidToken, read_token
+from api.ratelimit import RateLimiter
+from api.tokens import Bearer, InvalidToken, read_token
 from domain import partners as partner_registry
+from domain import sessions
 from domain.db import close_database, open_database
 from domain.viewer import ANONYMOUS, Viewer, partner_viewer
 from partners.federation import CatalogFederation
 from partners.protocol import SignatureError, verify
 from partners.redemption import run_reconciler
 from schema import build_schema
+from schema.cost import cost_extension
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # A JSON body that may be a GraphQL request: an object (or an array, which strawberry refuses as a batch).
@@ -56,6 +64,11 @@ class GraphQLApp(GraphQL):
         )
         self.settings = settings
         self.federation = CatalogFederation(ttl=settings.catalog_ttl_seconds)
+        self.rate_limiter = (
+            RateLimiter(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+            if settings.rate_limit_per_second
+            else None
+        )
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -67,7 +80,7 @@ class GraphQLApp(GraphQL):
         return orjson.loads(data)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        viewer = ANONYMOUS
+        viewer, session_id = ANONYMOUS, None
         if scope["type"] == "http":
             headers = Request(scope).headers
             authorization = headers.get("authorization", "")
@@ -78,22 +91,49 @@ class GraphQLApp(GraphQL):
                 if refusal is not None:
                     await refusal(scope, receive, send)
                     return
+                # The key's prefix (authenticated just now) names its cost budget: schema/cost.py.
+                scope.setdefault("state", {})["api_key"] = key.strip().partition(".")[0]
             elif authorization:
-                try:
-                    if scheme.lower() != "bearer":
-                        raise InvalidToken("not a bearer token")
-                    viewer = read_token(credential.strip(), secret_key=self.settings.secret_key)
-                except InvalidToken:
-                    response = _graphql_error(
-                        401,
-                        "The bearer token is invalid or has expired; sign in again",
-                        "UNAUTHENTICATED",
-                        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                    )
-                    await response(scope, receive, send)
+                refusal, bearer = await self._bearer(scheme, credential)
+                if refusal is not None:
+                    await refusal(scope, receive, send)
                     return
-        scope.setdefault("state", {})["viewer"] = viewer
+                viewer, session_id = bearer.viewer, bearer.session_id
+        state = scope.setdefault("state", {})
+        state["viewer"], state["session_id"] = viewer, session_id
         await super().__call__(scope, receive, send)
+
+    async def _bearer(self, scheme: str, credential: str) -> tuple[Response | None, Bearer]:
+        """The bearer of a valid token whose sign-in still stands, within the token's rate limit.
+
+        Revocation costs one primary-key lookup of the token's session (`sid`) per request. A token
+        without a session is accepted on its signature alone: the signature proves we issued it, and
+        the session row exists to revoke a sign-in, which such a token is not (sign-ins always name
+        theirs; tests, the benchmark and tools mint session-less ones with `issue_token`). A token
+        naming a session that is gone is refused: rows are purged only long after their tokens expired.
+        The rate limit is asked first, so that a flood is turned away without touching the database.
+        """
+        try:
+            if scheme.lower() != "bearer":
+                raise InvalidToken("not a bearer token")
+            bearer = read_token(credential.strip(), secret_key=self.settings.secret_key)
+            if self.rate_limiter is not None:
+                wait = self.rate_limiter.charge(bearer.session_id or f"{bearer.viewer.kind}:{bearer.viewer.id}")
+                if wait:
+                    seconds = math.ceil(wait)
+                    message = f"Too many requests with this token; retry after {seconds} s"
+                    return _graphql_error(429, message, "RATE_LIMITED", {"Retry-After": str(seconds)}), bearer
+            if bearer.session_id is not None and not await sessions.is_live(bearer.session_id):
+                raise InvalidToken("the sign-in has ended")
+        except InvalidToken:
+            refusal = _graphql_error(
+                401,
+                "The bearer token is invalid or has expired; sign in again",
+                "UNAUTHENTICATED",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
+            return refusal, Bearer(ANONYMOUS, None)
+        return None, bearer
 
     async def parse_http_body(self, request: Any) -> Any:
         """Strawberry's, after refusing a JSON body that is a string, number, boolean or null, on which
@@ -105,6 +145,28 @@ class GraphQLApp(GraphQL):
                 self.parse_json(body)  # malformed JSON: 400 "Unable to parse request body as JSON"
                 raise HTTPException(400, "The request body must be a JSON object")
         return await super().parse_http_body(request)
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Any,
+        request_adapter: Any,
+        request_data: GraphQLRequestData,  # never a batch: those are refused while parsing
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """Strawberry's, with the document of a persisted operation (api/persisted.py) in place of its hash."""
+        try:
+            request_data.query = persisted.document_of(
+                request_data.query,
+                request_data.extensions,
+                listed_only=self.settings.production and self.settings.persisted_only and context.viewer.is_member,
+            )
+        except persisted.Refusal as refusal:
+            sub_response.status_code = refusal.status
+            error = GraphQLError(str(refusal), extensions={"code": refusal.code})
+            return ExecutionResult(data=None, errors=[error], extensions=await cost_extension(context))
+        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
 
     async def _partner(self, scope: Scope, receive: Receive, key: str) -> tuple[Response | None, Viewer, Receive]:
         """The partner viewer of an API key, after its signature when the partner requires one.
@@ -131,11 +193,16 @@ class GraphQLApp(GraphQL):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         viewer: Viewer = request.scope["state"].get("viewer", ANONYMOUS)
+        client = request.scope.get("client")
         return Context(
             viewer=viewer,
             settings=self.settings,
             request_id=request.scope["state"]["request_id"],
             federation=self.federation,
+            api_key=request.scope["state"].get("api_key"),
+            response=response,
+            session_id=request.scope["state"].get("session_id"),
+            client_address=client[0] if client else "unknown",
         )
 
 

@@ -181,6 +181,15 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _persisted() -> int:
+    """The allow-list for the app teams: each persisted operation's hash and name (api/persisted/)."""
+    from api.persisted import MANIFEST
+
+    for operation in sorted(MANIFEST.values(), key=lambda operation: operation.name):
+        print(f"{operation.sha256}  {operation.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="clubgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,10 +210,13 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("reconcile", help="settle the pending partner redemptions that are due, once")
     schema = commands.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     schema.add_argument("--check", action="store_true", help="fail when schema.graphql is stale instead")
+    commands.add_parser("persisted", help="list the persisted operations: SHA-256 hash and operation name")
     args = parser.parse_args(argv)
 
     if args.command == "schema":
         return _schema(args)
+    if args.command == "persisted":
+        return _persisted()
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -1,5 +1,6 @@
 """Maintenance jobs the app runs in the background: points expiry, birthday bonuses, old idempotency
-keys, ticket SLA breaches, surveys after events, member grading, birthday greetings, closing waitlists.
+keys, ticket SLA breaches, surveys after events, member grading, birthday greetings, closing waitlists,
+idle rate buckets and long-ended sign-ins.
 
 Every replica runs them: each job is safe to run concurrently and as often as wanted (expiry locks
 one member at a time, a bonus, a survey or a task is given once per occasion, breaches and grades
@@ -13,9 +14,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from domain import care, events, idempotency, ledger, lifecycle, points, rules, surveys, tickets
+from domain import buckets, care, events, idempotency, ledger, lifecycle, points, rules, sessions, surveys, tickets
 
 logger = logging.getLogger("clubgraph.jobs")
+# A leaky bucket untouched this long is empty (sign-in throttles drain within minutes, partner budgets
+# within hours), and an empty bucket is the same as none: its row can go.
+IDLE_BUCKET_SECONDS = 24 * 3600
 
 
 async def run_jobs_once(*, now: datetime | None = None) -> dict[str, int]:
@@ -32,6 +36,8 @@ async def run_jobs_once(*, now: datetime | None = None) -> dict[str, int]:
         "members_graded": lambda: lifecycle.recompute_all(now=now),
         "birthday_greetings_raised": lambda: care.raise_birthday_greetings(today=now.date(), now=now),
         "event_waitlists_closed": lambda: events.close_waitlists(now=now),
+        "rate_buckets_pruned": lambda: buckets.prune(idle_seconds=IDLE_BUCKET_SECONDS, now=now.timestamp()),
+        "sessions_purged": lambda: sessions.purge_expired(now=now),
     }
     done: dict[str, int] = {}
     for name, job in jobs.items():

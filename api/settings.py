@@ -27,7 +27,8 @@ class Settings:
     env: str = "development"
     database_url: str = f"sqlite://{DEFAULT_DATA_DIR / 'clubgraph.sqlite3'}"
     secret_key: str = DEFAULT_SECRET_KEY
-    token_ttl_seconds: int = 3600
+    token_ttl_seconds: int = 900  # an access token's lifetime; a refresh token renews it
+    refresh_ttl_seconds: int = 30 * 24 * 3600  # a sign-in's lifetime: its refresh tokens stop working then
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1_000_000
@@ -37,6 +38,15 @@ class Settings:
     redemption_grace_seconds: int = 60  # a pending redemption is left to its request this long before reconciling
     catalog_ttl_seconds: int = 60  # a partner's catalog is cached this long per process; 0 asks every time
     federation_sdl: bool = False  # serve `_service { sdl }` in production too (to a gateway that composes from it)
+    # In production, member tokens run only the persisted operations (api/persisted.py). Off behind a
+    # federation gateway, which builds the subgraph's documents from its query plan and holds the
+    # apps to the list itself.
+    persisted_only: bool = True
+    max_query_cost: int = 10_000  # a query whose computed cost is higher is refused before it runs (schema/cost.py)
+    partner_cost_capacity: int = 1000  # a partner API key's cost budget: what it may spend at once
+    partner_cost_per_second: float = 50.0  # how fast that budget refills
+    rate_limit_per_second: int = 20  # requests a member's or staff member's token may make per second; 0 turns it off
+    rate_limit_burst: int = 100  # requests a token may make at once before the per-second rate applies
 
     @property
     def production(self) -> bool:
@@ -51,6 +61,23 @@ class Settings:
             raise SettingsError("CLUBGRAPH_SECRET_KEY must be at least 32 characters long")
         if self.token_ttl_seconds <= 0:
             raise SettingsError("CLUBGRAPH_TOKEN_TTL_SECONDS must be a positive number of seconds")
+        if self.refresh_ttl_seconds < self.token_ttl_seconds:
+            raise SettingsError(
+                "CLUBGRAPH_REFRESH_TTL_SECONDS must be at least CLUBGRAPH_TOKEN_TTL_SECONDS "
+                f"({self.token_ttl_seconds}): no access token outlives its sign-in, not {self.refresh_ttl_seconds}"
+            )
+        if self.rate_limit_per_second < 0:
+            raise SettingsError("CLUBGRAPH_RATE_LIMIT_PER_SECOND must be 0 (off) or a positive number of requests")
+        if self.rate_limit_burst <= 0:
+            raise SettingsError("CLUBGRAPH_RATE_LIMIT_BURST must be a positive number of requests")
+        if self.max_query_cost <= 0:
+            raise SettingsError("CLUBGRAPH_MAX_QUERY_COST must be a positive number")
+        if self.partner_cost_capacity <= 0:
+            raise SettingsError("CLUBGRAPH_PARTNER_COST_CAPACITY must be a positive number")
+        if not self.partner_cost_per_second > 0 or math.isinf(self.partner_cost_per_second):
+            raise SettingsError(
+                "CLUBGRAPH_PARTNER_COST_PER_SECOND must be a positive number: a budget that never refills locks a partner out"
+            )
         if self.max_body_bytes <= 0:
             raise SettingsError("CLUBGRAPH_MAX_BODY_BYTES must be a positive number of bytes")
         if not 1 <= self.port <= 65535:
@@ -84,6 +111,16 @@ def _int(environ: dict[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _float(environ: dict[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+
+
 def _bool(environ: dict[str, str], name: str, default: bool) -> bool:
     raw = environ.get(name)
     if raw is None or raw == "":
@@ -103,6 +140,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=environ.get("DATABASE_URL") or defaults.database_url,
         secret_key=environ.get("CLUBGRAPH_SECRET_KEY") or defaults.secret_key,
         token_ttl_seconds=_int(environ, "CLUBGRAPH_TOKEN_TTL_SECONDS", defaults.token_ttl_seconds),
+        refresh_ttl_seconds=_int(environ, "CLUBGRAPH_REFRESH_TTL_SECONDS", defaults.refresh_ttl_seconds),
         host=environ.get("CLUBGRAPH_HOST", defaults.host),
         port=_int(environ, "CLUBGRAPH_PORT", defaults.port),
         max_body_bytes=_int(environ, "CLUBGRAPH_MAX_BODY_BYTES", defaults.max_body_bytes),
@@ -112,6 +150,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         redemption_grace_seconds=_int(environ, "CLUBGRAPH_REDEMPTION_GRACE_SECONDS", defaults.redemption_grace_seconds),
         catalog_ttl_seconds=_int(environ, "CLUBGRAPH_CATALOG_TTL_SECONDS", defaults.catalog_ttl_seconds),
         federation_sdl=_bool(environ, "CLUBGRAPH_FEDERATION_SDL", defaults.federation_sdl),
+        persisted_only=_bool(environ, "CLUBGRAPH_PERSISTED_ONLY", defaults.persisted_only),
+        max_query_cost=_int(environ, "CLUBGRAPH_MAX_QUERY_COST", defaults.max_query_cost),
+        partner_cost_capacity=_int(environ, "CLUBGRAPH_PARTNER_COST_CAPACITY", defaults.partner_cost_capacity),
+        partner_cost_per_second=_float(environ, "CLUBGRAPH_PARTNER_COST_PER_SECOND", defaults.partner_cost_per_second),
+        rate_limit_per_second=_int(environ, "CLUBGRAPH_RATE_LIMIT_PER_SECOND", defaults.rate_limit_per_second),
+        rate_limit_burst=_int(environ, "CLUBGRAPH_RATE_LIMIT_BURST", defaults.rate_limit_burst),
     )
     settings.check()
     return settings

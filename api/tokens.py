@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -18,9 +19,22 @@ class InvalidToken(Exception):
     """The token is malformed, forged or expired."""
 
 
-def issue_token(viewer: Viewer, *, secret_key: str, ttl_seconds: int) -> tuple[str, datetime]:
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """What a valid token says: who is calling, and the sign-in (session) it was issued for, if any."""
+
+    viewer: Viewer
+    session_id: str | None
+
+
+def issue_token(
+    viewer: Viewer, *, secret_key: str, ttl_seconds: int, session_id: str | None = None, not_after: datetime | None = None
+) -> tuple[str, datetime]:
+    """A signed access token; `session_id` names the sign-in that may revoke it, `not_after` caps its expiry."""
     now = datetime.now(timezone.utc)
     expires_at = now + timedelta(seconds=ttl_seconds)
+    if not_after is not None:
+        expires_at = min(expires_at, not_after)
     claims = {
         "iss": ISSUER,
         "sub": f"{viewer.kind}:{viewer.id}",
@@ -30,20 +44,26 @@ def issue_token(viewer: Viewer, *, secret_key: str, ttl_seconds: int) -> tuple[s
     }
     if viewer.role is not None:
         claims["role"] = str(viewer.role)
+    if session_id is not None:
+        claims["sid"] = session_id
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM), expires_at
 
 
-def read_token(token: str, *, secret_key: str) -> Viewer:
+def read_token(token: str, *, secret_key: str) -> Bearer:
+    """The bearer of a token we signed that has not expired; whether its session still stands is asked apart."""
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "iat", "sub"]}
         )
         kind, _, raw_id = str(claims["sub"]).partition(":")
         viewer_id = int(raw_id)
+        session_id = claims.get("sid")
+        if session_id is not None and not isinstance(session_id, str):
+            raise InvalidToken("sid is not a string")
         if kind == ViewerKind.MEMBER:
-            return member_viewer(viewer_id)
+            return Bearer(member_viewer(viewer_id), session_id)
         if kind == ViewerKind.STAFF:
-            return staff_viewer(viewer_id, StaffRole(claims["role"]))
+            return Bearer(staff_viewer(viewer_id, StaffRole(claims["role"])), session_id)
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
     raise InvalidToken("unknown subject")

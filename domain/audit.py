@@ -10,8 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from domain import models
 from domain.models import AuditKind
+from domain.policy import Permission, require_permission
 from domain.viewer import Viewer
 
 
@@ -46,3 +49,28 @@ async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: 
             for item in records
         ]
     )
+
+
+def entry_query(
+    *,
+    viewer: Viewer,
+    member_id: int | None = None,
+    actor_kind: str | None = None,
+    actor_id: int | None = None,
+    kind: AuditKind | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[models.AuditEntry]:
+    """The audit rows matching every condition given, for those who may read the log; `until` is exclusive."""
+    require_permission(viewer, Permission.AUDIT_READ)
+    conditions: dict[str, Any] = {
+        "member_id": member_id,
+        "actor_kind": actor_kind,
+        "actor_id": actor_id,
+        "kind": kind,
+        "action": action,
+        "at__gte": since,
+        "at__lt": until,
+    }
+    return models.AuditEntry.filter(**{column: value for column, value in conditions.items() if value is not None})

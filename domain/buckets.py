@@ -69,12 +69,17 @@ async def level(key: str, bucket: Bucket, *, now: float | None = None) -> float:
     return bucket.level_at(float(rows[0]["level"]), float(rows[0]["updated_at"]), now)
 
 
-async def refund(key: str, amount: float) -> None:
-    """Take back part of a charge, e.g. what a request was charged for but did not use."""
-    if amount > 0:
-        await fetch_dicts(
-            f"UPDATE rate_bucket SET level = {_greatest()}(level - $2, 0) WHERE key = $1", [key, float(amount)]
-        )
+async def refund(key: str, amount: float) -> float | None:
+    """Take back part of a charge, e.g. what a request was charged for but did not use.
+
+    Returns the level after the refund, as of the bucket's last charge (None for a bucket that does not exist).
+    """
+    if amount <= 0:
+        return None
+    rows = await fetch_dicts(
+        f"UPDATE rate_bucket SET level = {_greatest()}(level - $2, 0) WHERE key = $1 RETURNING level", [key, float(amount)]
+    )
+    return float(rows[0]["level"]) if rows else None
 
 
 async def reset(key: str) -> None:

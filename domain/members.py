@@ -12,13 +12,16 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain import models
+from domain import audit, models, privacy, sessions
+from domain.audit import AuditRecord
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
+from domain.models import AuditKind
 from domain.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, hash_password
+from domain.privacy import Access, Sensitive
 from domain.policy import OWN_MEMBERS_ONLY, Permission, may_read_member, may_write_member, require_permission
 from domain.tier_engine import review_date
-from domain.validation import clean_birthday, clean_email, clean_phone, clean_text
-from domain.viewer import Viewer
+from domain.validation import clean_birthday, clean_email, clean_phone, clean_text, normalize_email, normalize_phone
+from domain.viewer import Viewer, ViewerKind
 
 # What a member may change on their own profile; staff with MEMBER_UPDATE may change all of these.
 SELF_EDITABLE_FIELDS = frozenset({"phone", "email"})
@@ -65,8 +68,7 @@ def member_query(
     require_permission(viewer, Permission.MEMBER_READ)
     query = models.Member.all()
     if search and search.strip():
-        text = search.strip()
-        query = query.filter(Q(name__icontains=text) | Q(email__icontains=text) | Q(phone__contains=text))
+        query = query.filter(_search(viewer, search.strip()))
     if tier_id is not None:
         query = query.filter(tier_id=tier_id)
     if account_manager_id is not None:
@@ -81,6 +83,23 @@ def member_query(
             query = query.filter(account_manager_id=viewer.id)
         query = query.filter(**{name: value for name, value in grading.items() if value is not None})
     return query
+
+
+def _search(viewer: Viewer, text: str) -> Q:
+    """Part of a name; part of an email or phone only where the viewer sees them in full.
+
+    Where contacts are masked (domain/privacy.py), a partial match would reveal them a digit at a
+    time: such a viewer finds a member by the whole email or phone only, as a caller gives it.
+    """
+    by_name = Q(name__icontains=text)
+    partial = Q(email__icontains=text) | Q(phone__contains=text)
+    exact = Q(email=normalize_email(text)) | Q(phone=normalize_phone(text))
+    contacts = [privacy.staff_access(viewer.role, field) for field in (Sensitive.EMAIL, Sensitive.PHONE)] if viewer.role else []
+    if contacts and all(level is Access.FULL for level in contacts):
+        return by_name | partial
+    if contacts and all(level is Access.OWN_MEMBERS for level in contacts):
+        return by_name | exact | (partial & Q(account_manager_id=viewer.id))
+    return by_name | exact
 
 
 async def member_for_write(*, viewer: Viewer, member_id: int, permission: Permission, allow_self: bool) -> models.Member:
@@ -234,10 +253,21 @@ async def update_member(*, viewer: Viewer, member_id: int, changes: Mapping[str,
     if values:
         member.update_from_dict(values)
         try:
-            await member.save(update_fields=[*values, "updated_at"])
+            async with in_transaction():
+                await member.save(update_fields=[*values, "updated_at"])
+                if values.get("status") in (models.MemberStatus.SUSPENDED, models.MemberStatus.RESIGNED):
+                    await _end_sign_ins(viewer, member.id, reason=f"member_{values['status']}")
         except IntegrityError:
             raise DomainError("EMAIL_TAKEN", "This email address is already registered", field="email") from None
     return member
+
+
+async def _end_sign_ins(viewer: Viewer, member_id: int, *, reason: str) -> None:
+    """A member who may no longer sign in is signed out: their access tokens stop working at once."""
+    ended = await sessions.revoke_all(subject_kind=ViewerKind.MEMBER, subject_id=member_id, reason=reason)
+    if ended:
+        record = AuditRecord(AuditKind.AUTH, "memberUpdate", member_id, "ok", {"endedSessions": ended, "reason": reason})
+        await audit.record(viewer, [record], request_id=None)  # the memberUpdate row of the trail has the request id
 
 
 async def add_preference(

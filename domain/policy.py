@@ -22,11 +22,14 @@ class Permission(StrEnum):
     MEMBER_CONSENT_WRITE = "member_consent_write"
     MEMBER_ASSIGN_ACCOUNT_MANAGER = "member_assign_account_manager"
     MEMBER_SET_TIER = "member_set_tier"
+    MEMBER_EXPORT = "member_export"  # export everything the club holds about a member (the member may too)
+    MEMBER_ERASE = "member_erase"  # pseudonymize a member's personal data on their request
     BENEFIT_USE = "benefit_use"  # record a member's use of a tier benefit, e.g. a guest pass at the door
     PURCHASE_RECORD = "purchase_record"  # record a purchase, which earns points
     PURCHASE_REFUND = "purchase_refund"  # refund a purchase, which takes its points back
     POINTS_ADJUST = "points_adjust"  # correct a balance by hand, with a reason
     STAFF_READ = "staff_read"
+    SESSION_REVOKE = "session_revoke"  # sign a member or a staff member out everywhere
     # Events
     EVENT_MANAGE = "event_manage"  # create, change and cancel events
     EVENT_REGISTER = "event_register"  # register a member, or cancel their registration, on their behalf
@@ -47,6 +50,8 @@ class Permission(StrEnum):
     PARTNER_MANAGE = "partner_manage"  # the partner registry: partners, settlement terms, API keys, settlements
     REWARD_MANAGE = "reward_manage"  # the club's own rewards: create, change, stock
     VOUCHER_CONSUME = "voucher_consume"  # validate and take a club voucher at the club's own counter
+    # Audit
+    AUDIT_READ = "audit_read"  # the audit log: who read or changed what about which member
 
 
 _MEMBER_CARE = {

@@ -23,11 +23,15 @@ def clean_email(email: str, *, field: str = "email") -> str:
     return email
 
 
+def normalize_phone(phone: str) -> str:
+    # "+41 (0)44 ..." marks the trunk prefix dialled only within the country: it is no part of E.164.
+    return re.sub(r"[\s().-]", "", phone.replace("(0)", ""))
+
+
 def clean_phone(phone: str | None, *, field: str = "phone") -> str | None:
     if phone is None or phone.strip() == "":
         return None
-    # "+41 (0)44 ..." marks the trunk prefix dialled only within the country: it is no part of E.164.
-    phone = re.sub(r"[\s().-]", "", phone.replace("(0)", ""))
+    phone = normalize_phone(phone)
     if not _E164.match(phone):
         raise DomainError("INVALID", "Enter the phone number in international form, e.g. +41445551234", field=field)
     return phone

@@ -22,7 +22,7 @@ class BadRequest(Exception):
     """The request is malformed in a way GraphQL validation cannot see (a bad cursor, a page too large)."""
 
 
-def _code_of(original: BaseException | None) -> str | None:
+def code_of(original: BaseException | None) -> str | None:
     """The top-level error code of an error clients are meant to see, or None for a bug."""
     if isinstance(original, NotAuthenticated):
         return "UNAUTHENTICATED"
@@ -35,7 +35,7 @@ def _code_of(original: BaseException | None) -> str | None:
 
 def is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError) and _code_of(original) is None
+    return original is not None and not isinstance(original, GraphQLError) and code_of(original) is None
 
 
 def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
@@ -58,7 +58,7 @@ class ClientErrors(MaskErrors):
         super().__init__(should_mask_error=lambda error: True, error_message="Unexpected error.")
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        code = _code_of(error.original_error)
+        code = code_of(error.original_error)
         if error.original_error is None or isinstance(error.original_error, GraphQLError):
             return error
         if code is not None:
@@ -92,11 +92,19 @@ async def perform(info: Any, payload: type[P], error_class: type, action: Awaita
 
     The request's DataLoaders start afresh first: an earlier mutation of the same request may have
     changed what they hold, and a payload must not show a balance or a profile from before it.
+
+    The outcome goes to the audit trail (schema/audit/trail.py), which writes the mutation's row once
+    the operation has run; a refusal raised before the action is recorded there too.
     """
+    from schema.audit.trail import note_outcome  # the trail imports this module for the error codes
+
     info.context.loaders = Loaders()
     try:
         changed = await action
     except DomainError as error:
         code = error_class.codes[error.code]  # a code the enum lacks is a bug: let it be masked and logged
+        note_outcome(info.path.key, error.code, None)
         return payload(errors=[error_class(field=error.field, code=code, message=error.message)])  # type: ignore[call-arg]
+    member = changed.get("member")
+    note_outcome(info.path.key, "ok", getattr(member, "id", None))
     return payload(errors=[], **changed)  # type: ignore[call-arg]

@@ -22,11 +22,17 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from schema.auth.login import login
+from schema.auth.logout import logout
+from schema.auth.session_revoke import session_revoke
+from schema.auth.token_refresh import token_refresh
 from schema.analytics.queries import AnalyticsQuery
+from schema.audit.queries import AuditQuery
+from schema.audit.trail import AuditTrail
 from schema.auth.queries import AuthQuery
 from schema.benefits.mutations import BenefitMutation
 from schema.care.mutations import CareMutation
 from schema.care.queries import CareQuery
+from schema.cost import QueryCost
 from schema.errors import BadRequest, ClientErrors, log_errors
 from schema.events.mutations import EventMutation
 from schema.events.queries import EventQuery
@@ -74,7 +80,16 @@ def _node_query() -> type:
 
 @strawberry.type
 class AuthMutation:
-    login = strawberry.mutation(resolver=login, description="Exchange an email and a password for a bearer token.")
+    login = strawberry.mutation(
+        resolver=login, description="Exchange an email and a password for an access token and a refresh token."
+    )
+    token_refresh = strawberry.mutation(
+        resolver=token_refresh, description="Exchange a refresh token for new tokens; the one sent stops working."
+    )
+    logout = strawberry.mutation(resolver=logout, description="End the caller's sign-in, or all of them.")
+    session_revoke = strawberry.mutation(
+        resolver=session_revoke, description="Sign a member or a staff member out everywhere (staff)."
+    )
 
 
 Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation, RewardMutation, RedemptionMutation))
@@ -107,14 +122,16 @@ def _build_schema(*, production: bool, refuse_sdl: bool) -> Schema:
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
         ClientErrors(),
         PartialErrors(),
+        AuditTrail(),
         PartnerGuard(),
+        QueryCost(),  # after validation and PartnerGuard: see its docstring
     ]
     if production:
         extensions.append(DisableIntrospection())
     if refuse_sdl:
         extensions.append(DisableServiceSDL())
     return Schema(
-        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery)),
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery, AuditQuery)),
         mutation=Mutation,
         extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),

@@ -432,14 +432,20 @@ async def partner_gql(
     headers: dict[str, str] | None = None,
     status: int = 200,
 ) -> dict[str, Any]:
-    """POST a GraphQL request with a partner's API key; the HTTP status must be `status`."""
+    """POST a GraphQL request with a partner's API key; the HTTP status must be `status`.
+
+    Every partner response carries `extensions.cost`: checked for its shape here and left out of
+    what is returned (tests/test_partner_budget.py checks the figures).
+    """
     response = await client.post(
         "/graphql",
         json={"query": query, "variables": variables or {}},
         headers={"Authorization": f"ApiKey {key}", **(headers or {})},
     )
     assert response.status_code == status, response.text
-    return response.json()
+    body = response.json()
+    assert set(body.pop("extensions")["cost"]) == {"requested", "actual", "remaining"}, response.text
+    return body
 
 
 # --- Partner API ------------------------------------------------------------------------------
@@ -553,4 +559,34 @@ async def make_pushed_item(
     }
     return await models.PartnerCatalogItem.create(
         partner_id=partner.id, item_id=item_id, points_price=points_price, **{**values, **fields}
+    )
+
+
+# --- node access (tests/test_node_access.py) ----------------------------------------------------
+
+
+async def make_event_feedback(event: models.Event, member: models.Member, *, rating: int = 4) -> models.EventFeedback:
+    """The member's rating of an event they attended (checked in), written straight to the tables."""
+    registration = await make_attendance(event, member, checked_in_at=event.starts_at)
+    return await models.EventFeedback.create(
+        event_id=event.id,
+        registration_id=registration.id,
+        member_id=member.id,
+        rating=rating,
+        comment="Lovely evening",
+        created_at=event.ends_at,
+    )
+
+
+async def make_ticket_response(
+    ticket: models.Ticket, *, staff: models.Staff | None = None, body: str = "We are on it", **fields: Any
+) -> models.TicketResponse:
+    """A reply on the ticket, by a member of staff (or by its member without `staff`), not internal."""
+    values = {"is_internal": False, "created_at": datetime.now(timezone.utc)}
+    return await models.TicketResponse.create(
+        ticket_id=ticket.id,
+        staff_id=staff.id if staff else None,
+        member_id=None if staff else ticket.member_id,
+        body=body,
+        **{**values, **fields},
     )

@@ -10,6 +10,10 @@ from unittest.mock import ANY
 import httpx
 import pytest
 
+from domain import buckets
+from domain.buckets import Bucket
+from schema.cost import budget_key
+from tests.factories import make_api_key, make_partner
 from tests.servers import ServerProcess, serve
 
 DEADLINE = 2.0  # seconds, for each answer; also the client's timeout, so that a hang fails the test
@@ -21,7 +25,8 @@ DEEPLY = 5000  # past any JSON parser's nesting limit
 @pytest.fixture(scope="module")
 def server(database_url: str, database: str) -> Iterator[ServerProcess]:
     """One server for the whole module; `database` first, so that the schema is migrated."""
-    with serve(database_url) as running:
+    # A partner budget that hardly refills during the module, so that a spent one stays spent.
+    with serve(database_url, env={"CLUBGRAPH_PARTNER_COST_CAPACITY": "100", "CLUBGRAPH_PARTNER_COST_PER_SECOND": "0.001"}) as running:
         yield running
 
 
@@ -262,6 +267,34 @@ async def test_a_mutation_over_get_is_refused(server):
     # then
     assert response.status_code == 400
     assert response.text == "mutations are not allowed when using GET"
+    assert seconds < DEADLINE
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+async def test_a_query_over_the_cost_limit_is_refused(server):
+    # given: 100 members with 100 registrations each, and their events
+    costly = "{ members(first: 100) { edges { node { eventRegistrations(first: 100) { edges { node { event { id } } } } } } } }"
+    # when
+    response, seconds = await _send(server, json={"query": costly})
+    # then
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"] == {"code": "QUERY_TOO_COSTLY", "cost": 30301, "limit": 10000}
+    assert seconds < DEADLINE
+
+
+async def test_a_partner_over_its_budget_is_refused(server):
+    # given: a key that has spent 95 of its 100
+    _, key = await make_api_key(await make_partner())
+    await buckets.charge(budget_key(key.partition(".")[0]), 95, Bucket(capacity=100, rate=0.001))
+    query = '{ voucherValidate(code: "X") { voucher { title } errors { code } } }'
+    # when
+    response, seconds = await _send(server, json={"query": query}, headers={"Authorization": f"ApiKey {key}"})
+    # then
+    assert response.status_code == 429
+    assert response.json()["errors"][0]["extensions"]["code"] == "COST_BUDGET_EXCEEDED"
+    assert response.json()["extensions"] == {"cost": {"requested": 12, "actual": 0, "remaining": 5}}
     assert seconds < DEADLINE
 
 

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from api.jobs import run_jobs_once, run_periodically
-from domain import ledger, models
+from domain import ledger, models, sessions
+from domain.viewer import member_viewer
 from tests.factories import make_earning, make_member, make_staff, make_ticket, points_of
 
 # What a pass finds to do in `a_club_with_work_to_do`; every other job finds nothing.
@@ -22,12 +23,15 @@ WORK = {
     "members_graded": 3,
     "birthday_greetings_raised": 1,
     "event_waitlists_closed": 0,
+    "rate_buckets_pruned": 1,
+    "sessions_purged": 1,
 }
 
 
 async def a_club_with_work_to_do(now: datetime) -> tuple[models.Member, models.Member]:
     """A member whose 40 points expired yesterday, one whose birthday is today, a key used 8 days ago,
-    a ticket past its SLA, and a member whose account manager should greet them in three days."""
+    a ticket past its SLA, a member whose account manager should greet them in three days, a sign-in
+    throttle untouched for two days, and a sign-in that ended 8 days ago."""
     lapsed = await make_member(birthday=None)
     await make_earning(lapsed, 40, at=now - timedelta(days=731))
     celebrating = await make_member(birthday=now.date().replace(year=1980))
@@ -36,6 +40,8 @@ async def a_club_with_work_to_do(now: datetime) -> tuple[models.Member, models.M
     await make_ticket(lapsed, created_at=now - timedelta(days=10))
     manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
     await make_member(birthday=(now + timedelta(days=3)).date().replace(year=1975), account_manager_id=manager.id)
+    await models.RateBucket.create(key="login-address:192.0.2.1", level=3, updated_at=(now - timedelta(days=2)).timestamp())
+    await sessions.start(viewer=member_viewer(lapsed.id), client_address=None, ttl_seconds=3600, now=now - timedelta(days=8))
     return lapsed, celebrating
 
 

@@ -17,6 +17,8 @@ mutation($input: LoginInput!) {
   login(input: $input) {
     token
     expiresAt
+    refreshToken
+    refreshExpiresAt
     viewer { __typename ... on Member { id name } ... on Staff { id name role } }
     errors { field code message }
   }
@@ -29,6 +31,8 @@ INVALID_CREDENTIALS = {
         "login": {
             "token": None,
             "expiresAt": None,
+            "refreshToken": None,
+            "refreshExpiresAt": None,
             "viewer": None,
             "errors": [
                 {"field": None, "code": "INVALID_CREDENTIALS", "message": "The email or the password is not correct"}
@@ -41,6 +45,8 @@ ACCOUNT_DISABLED = {
         "login": {
             "token": None,
             "expiresAt": None,
+            "refreshToken": None,
+            "refreshExpiresAt": None,
             "viewer": None,
             "errors": [
                 {
@@ -60,7 +66,8 @@ INVALID_TOKEN = {
         }
     ]
 }
-TOKEN_TTL = timedelta(seconds=3600)  # the default of api/settings.py, which the test settings keep
+TOKEN_TTL = timedelta(seconds=900)  # the defaults of api/settings.py, which the test settings keep
+REFRESH_TTL = timedelta(days=30)
 
 
 async def login(client, email: str, password: str) -> dict:
@@ -88,12 +95,16 @@ async def test_member_logs_in_and_the_token_is_theirs(client):
             "login": {
                 "token": payload["token"],
                 "expiresAt": payload["expiresAt"],
+                "refreshToken": payload["refreshToken"],
+                "refreshExpiresAt": payload["refreshExpiresAt"],
                 "viewer": {"__typename": "Member", "id": gid("Member", member.id), "name": "Mia Member"},
                 "errors": [],
             }
         }
     }
     assert started + TOKEN_TTL - timedelta(seconds=1) <= _expiry(payload) <= datetime.now(timezone.utc) + TOKEN_TTL
+    refresh_expiry = datetime.fromisoformat(payload["refreshExpiresAt"])
+    assert started + REFRESH_TTL - timedelta(seconds=1) <= refresh_expiry <= datetime.now(timezone.utc) + REFRESH_TTL
     assert me == {"data": {"me": {"__typename": "Member", "id": gid("Member", member.id), "name": "Mia Member"}}}
 
 
@@ -110,7 +121,14 @@ async def test_staff_logs_in_and_the_token_carries_the_role(client):
     viewer = {"__typename": "Staff", "id": gid("Staff", staff.id), "name": "Fran Front-Desk", "role": "FRONT_DESK"}
     assert result == {
         "data": {
-            "login": {"token": payload["token"], "expiresAt": payload["expiresAt"], "viewer": viewer, "errors": []}
+            "login": {
+                "token": payload["token"],
+                "expiresAt": payload["expiresAt"],
+                "refreshToken": payload["refreshToken"],
+                "refreshExpiresAt": payload["refreshExpiresAt"],
+                "viewer": viewer,
+                "errors": [],
+            }
         }
     }
     assert jwt.decode(payload["token"], SECRET_KEY, algorithms=["HS256"])["role"] == "front_desk"

@@ -17,7 +17,8 @@ def test_no_variables_give_the_local_defaults():
         env="development",
         database_url=f"sqlite://{DEFAULT_DATA_DIR / 'clubgraph.sqlite3'}",
         secret_key=DEFAULT_SECRET_KEY,
-        token_ttl_seconds=3600,
+        token_ttl_seconds=900,
+        refresh_ttl_seconds=2_592_000,
         host="127.0.0.1",
         port=8000,
         max_body_bytes=1_000_000,
@@ -27,6 +28,12 @@ def test_no_variables_give_the_local_defaults():
         redemption_grace_seconds=60,
         catalog_ttl_seconds=60,
         federation_sdl=False,
+        persisted_only=True,
+        rate_limit_per_second=20,
+        rate_limit_burst=100,
+        max_query_cost=10_000,
+        partner_cost_capacity=1000,
+        partner_cost_per_second=50.0,
     )
     assert settings.production is False
 
@@ -37,7 +44,8 @@ def test_every_variable_is_read():
         "CLUBGRAPH_ENV": "production",
         "DATABASE_URL": "postgresql://club:pw@db.internal:5432/club",
         "CLUBGRAPH_SECRET_KEY": SECRET,
-        "CLUBGRAPH_TOKEN_TTL_SECONDS": "900",
+        "CLUBGRAPH_TOKEN_TTL_SECONDS": "600",
+        "CLUBGRAPH_REFRESH_TTL_SECONDS": "86400",
         "CLUBGRAPH_HOST": "0.0.0.0",
         "CLUBGRAPH_PORT": "9000",
         "CLUBGRAPH_MAX_BODY_BYTES": "65536",
@@ -47,6 +55,12 @@ def test_every_variable_is_read():
         "CLUBGRAPH_REDEMPTION_GRACE_SECONDS": "20",
         "CLUBGRAPH_CATALOG_TTL_SECONDS": "0",
         "CLUBGRAPH_FEDERATION_SDL": "true",
+        "CLUBGRAPH_PERSISTED_ONLY": "0",
+        "CLUBGRAPH_RATE_LIMIT_PER_SECOND": "5",
+        "CLUBGRAPH_RATE_LIMIT_BURST": "10",
+        "CLUBGRAPH_MAX_QUERY_COST": "2500",
+        "CLUBGRAPH_PARTNER_COST_CAPACITY": "300",
+        "CLUBGRAPH_PARTNER_COST_PER_SECOND": "0.5",
     }
     # when
     settings = load_settings(environ)
@@ -55,7 +69,8 @@ def test_every_variable_is_read():
         env="production",
         database_url="postgresql://club:pw@db.internal:5432/club",
         secret_key=SECRET,
-        token_ttl_seconds=900,
+        token_ttl_seconds=600,
+        refresh_ttl_seconds=86400,
         host="0.0.0.0",
         port=9000,
         max_body_bytes=65536,
@@ -65,6 +80,12 @@ def test_every_variable_is_read():
         redemption_grace_seconds=20,
         catalog_ttl_seconds=0,
         federation_sdl=True,
+        persisted_only=False,
+        rate_limit_per_second=5,
+        rate_limit_burst=10,
+        max_query_cost=2500,
+        partner_cost_capacity=300,
+        partner_cost_per_second=0.5,
     )
     assert settings.production is True
 
@@ -109,6 +130,24 @@ def test_empty_variables_fall_back_to_the_defaults():
             id="environment in capitals",
         ),
         pytest.param(
+            {"CLUBGRAPH_MAX_QUERY_COST": "0"}, "CLUBGRAPH_MAX_QUERY_COST must be a positive number", id="no query cost"
+        ),
+        pytest.param(
+            {"CLUBGRAPH_PARTNER_COST_CAPACITY": "-5"},
+            "CLUBGRAPH_PARTNER_COST_CAPACITY must be a positive number",
+            id="negative partner budget",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_PARTNER_COST_PER_SECOND": "0"},
+            "CLUBGRAPH_PARTNER_COST_PER_SECOND must be a positive number: a budget that never refills locks a partner out",
+            id="partner budget that never refills",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_PARTNER_COST_PER_SECOND": "fast"},
+            "CLUBGRAPH_PARTNER_COST_PER_SECOND must be a number, not 'fast'",
+            id="partner refill not a number",
+        ),
+        pytest.param(
             {"CLUBGRAPH_PORT": "eighty"},
             "CLUBGRAPH_PORT must be a whole number, not 'eighty'",
             id="port not a number",
@@ -127,6 +166,32 @@ def test_empty_variables_fall_back_to_the_defaults():
             {"CLUBGRAPH_TOKEN_TTL_SECONDS": "0"},
             "CLUBGRAPH_TOKEN_TTL_SECONDS must be a positive number of seconds",
             id="ttl zero",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_TOKEN_TTL_SECONDS": "900", "CLUBGRAPH_REFRESH_TTL_SECONDS": "600"},
+            "CLUBGRAPH_REFRESH_TTL_SECONDS must be at least CLUBGRAPH_TOKEN_TTL_SECONDS (900): no access token "
+            "outlives its sign-in, not 600",
+            id="refresh ttl shorter than the access token's",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_REFRESH_TTL_SECONDS": "30d"},
+            "CLUBGRAPH_REFRESH_TTL_SECONDS must be a whole number, not '30d'",
+            id="refresh ttl with a unit",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_RATE_LIMIT_PER_SECOND": "-1"},
+            "CLUBGRAPH_RATE_LIMIT_PER_SECOND must be 0 (off) or a positive number of requests",
+            id="negative rate limit",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_RATE_LIMIT_PER_SECOND": "2.5"},
+            "CLUBGRAPH_RATE_LIMIT_PER_SECOND must be a whole number, not '2.5'",
+            id="rate limit not a whole number",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_RATE_LIMIT_BURST": "0"},
+            "CLUBGRAPH_RATE_LIMIT_BURST must be a positive number of requests",
+            id="burst zero",
         ),
         pytest.param(
             {"CLUBGRAPH_MAX_BODY_BYTES": "0"},

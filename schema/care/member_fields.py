@@ -11,9 +11,11 @@ from typing import Any
 
 
 from domain import care, models
+from domain.privacy import Sensitive
 from schema.base import Info
 from schema.care.types import ChurnRisk, Interaction, LifecycleStage, Segment
 from schema.pagination import DEFAULT_PAGE_SIZE, Connection, first_page_then_paginate
+from schema.privacy import reveal
 
 
 async def _row(root: Any, info: Info) -> models.Member | None:
@@ -40,7 +42,12 @@ async def segment(root: Any, info: Info) -> Segment | None:
 
 async def rfm_score(root: Any, info: Info) -> str | None:
     row = await _row(root, info)
-    return row.rfm_score if row else None
+    if row is None:
+        return None
+    # Its M digit grades the member's spend.
+    return await reveal(
+        info, Sensitive.SPEND, row.rfm_score, action="Member.rfmScore", member_id=root.id, account_manager_id=root.account_manager_id
+    )
 
 
 async def last_visit_at(root: Any, info: Info) -> datetime | None:

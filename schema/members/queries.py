@@ -1,11 +1,14 @@
-"""Queries over members: one by ID, and the filtered list for staff."""
+"""Queries over members: one by ID, the filtered list for staff, and a member's data export."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from strawberry import relay
+from strawberry.scalars import JSON
 
-from domain import members
+from domain import member_data, members
 from schema.base import Info, node_pk_or_none
 from schema.care.types import ChurnRisk, LifecycleStage, Segment
 from schema.members.types import Member, MemberStatus
@@ -21,6 +24,13 @@ class MemberFilter:
     segment: Segment | None = strawberry.field(default=None, description="Care grading: staff who handle care")
     lifecycle_stage: LifecycleStage | None = strawberry.field(default=None, description="Care grading: staff who handle care")
     churn_risk: ChurnRisk | None = strawberry.field(default=None, description="Care grading: staff who handle care")
+
+
+@strawberry.type(description="Everything the club holds about one member, as one machine-readable document.")
+class MemberDataExport:
+    format_version: int = strawberry.field(description="Of `data`: raised when a key is renamed or removed")
+    exported_at: datetime
+    data: JSON = strawberry.field(description="The document, grouped by section; README, Data export and erasure")
 
 
 @strawberry.type
@@ -51,3 +61,18 @@ class MemberQuery:
             return None
         nodes = await Member.resolve_nodes(info=info, node_ids=[str(pk)])
         return nodes[0]
+
+    @strawberry.field(
+        description="Everything the club holds about a member: the member themself, club managers and "
+        "administrators; null for another member or a member that does not exist. Every export is audited."
+    )
+    async def member_data_export(self, info: Info, id: relay.GlobalID) -> MemberDataExport | None:
+        pk = node_pk_or_none(id, "Member", missing=0)
+        export = await member_data.export_member_data(
+            viewer=info.context.viewer, member_id=pk, request_id=info.context.request_id
+        )
+        if export is None:
+            return None
+        return MemberDataExport(
+            format_version=member_data.FORMAT_VERSION, exported_at=export.exported_at, data=export.document
+        )

@@ -10,12 +10,14 @@ from strawberry import relay
 
 from domain import models
 from domain.policy import may_read_member
+from domain.privacy import Access, Sensitive
 from schema.base import Info, pks
 from schema.care import member_fields as care_fields
 from schema.events import member_fields as event_fields
 from schema.federation import key_on_id
 from schema.feedback import member_fields as feedback_fields
 from schema.partners import member_fields as partner_fields
+from schema.privacy import access, noted, reveal
 from schema.points import member_fields as points_fields
 from schema.redemptions import member_fields as redemption_fields
 from schema.staff.types import Staff, load_staff
@@ -64,10 +66,18 @@ class MemberPreference(relay.Node):
         rows = await info.context.loaders.preference_by_id.load_many(pks(node_ids))
         return [
             cls.from_row(row)
-            if row and may_read_member(viewer, row.member_id) and not (viewer.is_member and row.is_private)
+            if row and may_read_member(viewer, row.member_id) and (not row.is_private or await _notes_shown(info, row))
             else None
             for row in rows
         ]
+
+
+async def _notes_shown(info: Info, row: models.MemberPreference) -> bool:
+    """Whether the viewer may read this private note; a note shown is a sensitive read."""
+    if await access(info, Sensitive.NOTES, member_id=row.member_id) is not Access.FULL:
+        return False
+    noted(info, "MemberPreference.value", row.member_id)
+    return True
 
 
 @strawberry.type(description="A date the club remembers for the member, e.g. a wedding anniversary.")
@@ -108,14 +118,32 @@ class Member(relay.Node):
     id: relay.NodeID[int]
     name: str
     gender: Gender
-    phone: str | None = strawberry.field(description="E.164, e.g. +41445551234")
-    email: str
-    birthday: date | None
     joined_on: date
     status: MemberStatus
     referral_code: str = strawberry.field(description="The code a new member gives to name this member as referrer")
     tier_id: strawberry.Private[int]
     account_manager_id: strawberry.Private[int | None]
+    _phone: strawberry.Private[str | None]
+    _email: strawberry.Private[str]
+    _birthday: strawberry.Private[date | None]
+
+    # Sensitive fields (domain/privacy.py): null or masked for readers whose role may not see them.
+    @strawberry.field(description="E.164, e.g. +41445551234; masked (+41 •• ••• •• 34) or null unless your role may see it.")
+    async def phone(self, info: Info) -> str | None:
+        return await self._reveal(info, Sensitive.PHONE, self._phone, "Member.phone")
+
+    @strawberry.field(description="Masked (j•••@example.com) unless your role may see it.")
+    async def email(self, info: Info) -> str:
+        return await self._reveal(info, Sensitive.EMAIL, self._email, "Member.email")
+
+    @strawberry.field(description="Null unless your role may see it.")
+    async def birthday(self, info: Info) -> date | None:
+        return await self._reveal(info, Sensitive.BIRTHDAY, self._birthday, "Member.birthday")
+
+    async def _reveal(self, info: Info, field: Sensitive, value: object, action: str) -> object:
+        return await reveal(
+            info, field, value, action=action, member_id=self.id, account_manager_id=self.account_manager_id
+        )
 
     @strawberry.field
     async def tier(self, info: Info) -> Tier:
@@ -125,11 +153,18 @@ class Member(relay.Node):
     async def account_manager(self, info: Info) -> Staff | None:
         return await load_staff(info, self.account_manager_id)
 
-    @strawberry.field(description="Preferences, oldest first; a member does not see the staff's private notes.")
+    @strawberry.field(
+        description="Preferences, oldest first; the staff's private notes only for roles that may read notes, "
+        "never for the member."
+    )
     async def preferences(self, info: Info) -> list[MemberPreference]:
         rows = await info.context.loaders.preferences_by_member_id.load(self.id)
-        hide_private = info.context.viewer.is_member
-        return [MemberPreference.from_row(row) for row in rows if not (hide_private and row.is_private)]
+        if not any(row.is_private for row in rows):
+            return [MemberPreference.from_row(row) for row in rows]
+        notes = await access(info, Sensitive.NOTES, member_id=self.id, account_manager_id=self.account_manager_id)
+        if notes is Access.FULL:
+            noted(info, "MemberPreference.value", self.id)
+        return [MemberPreference.from_row(row) for row in rows if notes is Access.FULL or not row.is_private]
 
     @strawberry.field(description="Anniversaries and other dates to remember, in calendar order.")
     async def important_dates(self, info: Info) -> list[ImportantDate]:
@@ -213,9 +248,9 @@ class Member(relay.Node):
             id=row.id,
             name=row.name,
             gender=row.gender,
-            phone=row.phone,
-            email=row.email,
-            birthday=row.birthday,
+            _phone=row.phone,
+            _email=row.email,
+            _birthday=row.birthday,
             joined_on=row.joined_on,
             status=row.status,
             referral_code=row.referral_code,

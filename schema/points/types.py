@@ -16,7 +16,9 @@ from strawberry import relay
 
 from domain import models
 from domain.policy import may_read_member
+from domain.privacy import Sensitive
 from schema.base import Info, pks
+from schema.privacy import reveal
 
 if TYPE_CHECKING:
     from schema.members.types import Member
@@ -71,18 +73,30 @@ class LotConsumption:
 @strawberry.type(description="A purchase at one of the club's outlets, and the points it earned.")
 class Purchase(relay.Node):
     id: relay.NodeID[int]
-    amount: Decimal
-    paid_with_points: Decimal = strawberry.field(
-        description="The part of the amount settled with points; it earns none"
-    )
     currency: str
     outlet: str
     external_reference: str = strawberry.field(description="The outlet's own reference, unique per outlet")
     points_earned: int = strawberry.field(description="Points credited, campaign bonuses included")
     points_reversed: int = strawberry.field(description="Points taken back by refunds")
-    refunded_amount: Decimal
     created_at: datetime
     member_id: strawberry.Private[int]
+    _amounts: strawberry.Private[tuple[Decimal, Decimal, Decimal]]  # amount, paid with points, refunded
+
+    # Money the member spent (domain/privacy.py): null unless your role may see the member's spend.
+    @strawberry.field(description="Null unless your role may see the member's spend")
+    async def amount(self, info: Info) -> Decimal | None:
+        return await self._spend(info, 0, "Purchase.amount")
+
+    @strawberry.field(description="The part of the amount settled with points; it earns none. Null as `amount`")
+    async def paid_with_points(self, info: Info) -> Decimal | None:
+        return await self._spend(info, 1, "Purchase.paidWithPoints")
+
+    @strawberry.field(description="Null as `amount`")
+    async def refunded_amount(self, info: Info) -> Decimal | None:
+        return await self._spend(info, 2, "Purchase.refundedAmount")
+
+    async def _spend(self, info: Info, index: int, action: str) -> Decimal | None:
+        return await reveal(info, Sensitive.SPEND, self._amounts[index], action=action, member_id=self.member_id)
 
     @strawberry.field
     async def member(self, info: Info) -> Annotated["Member", strawberry.lazy("schema.members.types")]:
@@ -94,16 +108,14 @@ class Purchase(relay.Node):
     def from_row(cls, row: models.Purchase) -> Purchase:
         return cls(
             id=row.id,
-            amount=row.amount,
-            paid_with_points=row.paid_with_points,
             currency=row.currency,
             outlet=row.outlet,
             external_reference=row.external_reference,
             points_earned=row.points_earned,
             points_reversed=row.points_reversed,
-            refunded_amount=row.refunded_amount,
             created_at=row.created_at,
             member_id=row.member_id,
+            _amounts=(row.amount, row.paid_with_points, row.refunded_amount),
         )
 
     @classmethod

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.privacy import Sensitive
 from schema.base import Info
 from schema.benefits.types import MemberBenefit
+from schema.privacy import reveal
 from schema.tiers.types import TierChange, TierProgress
 
 
@@ -19,8 +21,16 @@ async def tier_history(root: Any, info: Info) -> list[TierChange]:
 
 
 async def tier_progress(root: Any, info: Info) -> TierProgress:
-    progress = await info.context.loaders.tier_progress_by_member_id.load(root.id)
-    return TierProgress.from_progress(progress)
+    progress = TierProgress.from_progress(await info.context.loaders.tier_progress_by_member_id.load(root.id))
+    progress.spend = await reveal(
+        info,
+        Sensitive.SPEND,
+        progress.spend,
+        action="TierProgress.spend",
+        member_id=root.id,
+        account_manager_id=root.account_manager_id,
+    )
+    return progress
 
 
 async def benefits(root: Any, info: Info) -> list[MemberBenefit]:

@@ -165,7 +165,9 @@ class TierProgress:
         description="The window the figures are counted over: the next tier's, or the current one's at the top"
     )
     points: TierMetricProgress[int]
-    spend: TierMetricProgress[Decimal]
+    spend: TierMetricProgress[Decimal] | None = strawberry.field(
+        description="Money spent: null unless your role may see the member's spend"
+    )
     visits: TierMetricProgress[int]
 
     @classmethod

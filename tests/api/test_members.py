@@ -127,8 +127,8 @@ async def test_a_bad_cursor_is_refused(client, after):
     ],
 )
 async def test_search_matches_part_of_name_email_or_phone(client, search, expected):
-    # given
-    token = staff_token(await make_staff(models.StaffRole.EVENT_MANAGER))
+    # given: a role that sees contacts in full
+    token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
     await make_member(name="林婉清", email="lin@example.com", phone="+41445551234")
     await make_member(name="Anna Müller", email="anna@club.test", phone="+41791112233")
     await make_member(name="Wang Lei", email="wang@example.org", phone="+41799998877")
@@ -137,6 +137,42 @@ async def test_search_matches_part_of_name_email_or_phone(client, search, expect
     # then
     assert names(result) == expected
     assert result["data"]["members"]["totalCount"] == len(expected)
+
+
+@pytest.mark.parametrize("role", [models.StaffRole.FRONT_DESK, models.StaffRole.EVENT_MANAGER])
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("4455512", []),
+        ("+41 (0)44 555 12 34", ["林婉清"]),
+        ("EXAMPLE.ORG", []),
+        ("Wang@Example.org", ["Wang Lei"]),
+        ("müller", ["Anna Müller"]),
+    ],
+)
+async def test_where_contacts_are_masked_search_takes_only_a_whole_email_or_phone(client, role, search, expected):
+    # given: a partial match would reveal a masked phone or email a digit at a time
+    token = staff_token(await make_staff(role))
+    await make_member(name="林婉清", email="lin@example.com", phone="+41445551234")
+    await make_member(name="Anna Müller", email="anna@club.test", phone="+41791112233")
+    await make_member(name="Wang Lei", email="wang@example.org", phone="+41799998877")
+    # when
+    result = await list_members(client, token, search=search)
+    # then
+    assert names(result) == expected
+
+
+async def test_an_account_manager_searches_part_of_contacts_of_their_own_members_only(client):
+    # given
+    manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
+    await make_member(name="Own", email="own@example.com", phone="+41445551234", account_manager_id=manager.id)
+    await make_member(name="Other", email="other@example.com", phone="+41445551299")
+    # when
+    partial = await list_members(client, staff_token(manager), search="4455512")
+    whole = await list_members(client, staff_token(manager), search="+41445551299")
+    # then
+    assert names(partial) == ["Own"]
+    assert names(whole) == ["Other"]
 
 
 async def test_filters_by_tier_account_manager_and_status_all_hold(client):
@@ -191,7 +227,7 @@ async def test_staff_read_one_member_with_private_notes(client):
     member = await make_member(name="林婉清", email="lin@example.com", account_manager_id=manager.id)
     await make_preference(member, value="Window seat")
     await make_preference(member, value="Allergic to shellfish", is_private=True)
-    token = staff_token(await make_staff(models.StaffRole.EVENT_MANAGER))
+    token = staff_token(manager)  # their own account manager: full access to notes (domain/privacy.py)
     # when
     result = await gql(client, MEMBER, {"id": gid("Member", member.id)}, token=token)
     # then

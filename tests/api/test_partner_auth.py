@@ -23,6 +23,9 @@ from tests.factories import (
 ME = "{ me { __typename ... on Partner { id name slug apiKeys { prefix label revokedAt } } } }"
 UNAUTHENTICATED = {"message": "The API key is invalid or has been revoked", "extensions": {"code": "UNAUTHENTICATED"}}
 
+# A partner's `me`, with its cost: 1 asked and used, out of the default budget of 1,000.
+PARTNER_ME = {"data": {"me": {"__typename": "Partner"}}, "extensions": {"cost": {"requested": 1, "actual": 1, "remaining": 999}}}
+
 
 async def test_a_partner_key_signs_in_and_me_is_the_partner(client):
     # given
@@ -52,7 +55,7 @@ async def test_the_key_may_come_in_x_api_key(client):
     # when
     response = await client.post("/graphql", json={"query": "{ me { __typename } }"}, headers={"X-Api-Key": key})
     # then
-    assert (response.status_code, response.json()) == (200, {"data": {"me": {"__typename": "Partner"}}})
+    assert (response.status_code, response.json()) == (200, PARTNER_ME)
 
 
 @pytest.mark.parametrize("change", ["revoked", "suspended", "wrong secret", "unknown prefix", "no dot"])
@@ -102,7 +105,7 @@ async def test_a_partner_that_must_sign_passes_with_a_fresh_signature_of_the_bod
     # when
     response = await _post(client, body, key, signature_headers("s3cret", body))
     # then
-    assert (response.status_code, response.json()) == (200, {"data": {"me": {"__typename": "Partner"}}})
+    assert (response.status_code, response.json()) == (200, PARTNER_ME)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +158,7 @@ async def test_a_partner_that_need_not_sign_may_sign_anyway_or_not(client):
     # when
     unsigned = await _post(client, body, key)
     # then
-    assert (unsigned.status_code, unsigned.json()) == (200, {"data": {"me": {"__typename": "Partner"}}})
+    assert (unsigned.status_code, unsigned.json()) == (200, PARTNER_ME)
 
 
 # --- nothing else ------------------------------------------------------------------------------

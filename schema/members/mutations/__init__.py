@@ -7,6 +7,7 @@ import strawberry
 from schema.members.mutations.member_assign_account_manager import member_assign_account_manager
 from schema.members.mutations.member_consent_set import member_consent_set
 from schema.members.mutations.member_create import member_create
+from schema.members.mutations.member_erase import member_erase
 from schema.members.mutations.member_important_date_add import member_important_date_add
 from schema.members.mutations.member_important_date_remove import member_important_date_remove
 from schema.members.mutations.member_preference_add import member_preference_add
@@ -37,4 +38,8 @@ class MemberMutation:
     )
     member_set_tier = strawberry.mutation(
         resolver=member_set_tier, description="Put a member in a tier by hand, with a reason (staff)."
+    )
+    member_erase = strawberry.mutation(
+        resolver=member_erase,
+        description="Pseudonymize a member's personal data on their request; the ledger and settlements stay (staff).",
     )
