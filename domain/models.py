@@ -1172,6 +1172,9 @@ class AuthSession(Model):
     subject_id = fields.IntField()
     role = fields.CharEnumField(StaffRole, max_length=32, null=True)
     refresh_hash = fields.CharField(max_length=64, description="SHA-256 hex of the current refresh secret")
+    previous_refresh_hash = fields.CharField(
+        max_length=64, null=True, description="SHA-256 hex of the refresh secret rotated last: shown again, it was copied"
+    )
     created_at = fields.DatetimeField()
     refreshed_at = fields.DatetimeField(null=True)
     expires_at = fields.DatetimeField(description="When the refresh token stops working, whatever happens")

@@ -71,10 +71,10 @@ async def start(*, viewer: Viewer, client_address: str | None, ttl_seconds: int,
 async def rotate(*, refresh_token: str, request_id: str | None, now: datetime | None = None) -> Grant:
     """A new refresh token for the sign-in of this one, which stops working; refused with a DomainError.
 
-    A wrong secret for a sign-in that still stands comes from someone who holds or held one of its
-    tokens (the session id is 128 random bits, the secret 256): most likely an old refresh token
-    that was copied, used by the thief or by its owner after the other already rotated it. Either
-    way the sign-in is compromised, so it is revoked (`refresh_reuse`) and both must sign in again.
+    The refresh token rotated last, shown again, was copied: used by a thief, or by its owner after
+    the thief already rotated it. Either way the sign-in is compromised, so it is revoked
+    (`refresh_reuse`) and both must sign in again. Any other wrong secret is only refused: the
+    session id is no secret (access tokens carry it), so a guess must not be able to sign anyone out.
     """
     now = now or datetime.now(timezone.utc)
     session_id, _, secret = refresh_token.partition(".")
@@ -85,6 +85,9 @@ async def rotate(*, refresh_token: str, request_id: str | None, now: datetime | 
     subject = _subject(session)
     presented = _hash(secret)
     if not hmac.compare_digest(presented, session.refresh_hash):
+        if session.previous_refresh_hash is None or not hmac.compare_digest(presented, session.previous_refresh_hash):
+            await _refused(subject, session.id, "INVALID_REFRESH_TOKEN", {"reason": "wrong_secret"}, request_id)
+            raise _invalid()
         if session.refreshed_at is not None and now - session.refreshed_at < timedelta(seconds=REUSE_GRACE_SECONDS):
             await _refused(subject, session.id, "INVALID_REFRESH_TOKEN", {"reason": "already_rotated"}, request_id)
             raise _invalid()
@@ -101,7 +104,7 @@ async def rotate(*, refresh_token: str, request_id: str | None, now: datetime | 
     secret = secrets.token_urlsafe(32)
     # Conditional on the hash read above: of two refreshes with one token, only the first changes the row.
     rotated = await models.AuthSession.filter(id=session.id, refresh_hash=presented, revoked_at=None).update(
-        refresh_hash=_hash(secret), refreshed_at=now, role=viewer.role
+        refresh_hash=_hash(secret), previous_refresh_hash=presented, refreshed_at=now, role=viewer.role
     )
     if rotated != 1:
         await _refused(subject, session.id, "INVALID_REFRESH_TOKEN", {"reason": "lost_race"}, request_id)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeAlias
 
 import strawberry
+from graphql import DocumentNode, FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry import relay
 
 from api.context import Context
@@ -58,3 +59,24 @@ async def load_member(info: Info, member_id: int | None) -> Any:
         return None
     row = await info.context.loaders.member_by_id.load(member_id)
     return Member.from_row(row) if row else None
+
+
+def root_fields(document: DocumentNode, selection_set: SelectionSetNode) -> Iterator[FieldNode]:
+    """The fields of an operation's root selection, with those its fragments and inline fragments spread."""
+    fragments = {
+        definition.name.value: definition
+        for definition in document.definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+    pending = [selection_set]
+    seen: set[str] = set()
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                pending.append(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                seen.add(selection.name.value)
+                if selection.name.value in fragments:
+                    pending.append(fragments[selection.name.value].selection_set)

@@ -28,6 +28,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -102,8 +103,23 @@ class _Walk:
         inner = self.of_selections(get_named_type(definition.type), node.selection_set, None if is_list else own_page, path)
         if not is_list:
             return 1 + inner
+        if own_page is None:
+            own_page = self.list_argument_length(node)
         size = own_page if own_page is not None else page if page is not None else DEFAULT_LIST_SIZE
         return size * (1 + inner)
+
+    def list_argument_length(self, node: FieldNode) -> int | None:
+        """How many things a list field is asked for by a list argument (`nodes(ids:)`, `_entities(representations:)`)."""
+        for argument in node.arguments or ():
+            value = argument.value
+            if isinstance(value, ListValueNode):
+                return len(value.values)
+            if isinstance(value, VariableNode):
+                self.used_variables.append(value.name.value)
+                given = self.variables.get(value.name.value)
+                if isinstance(given, list):
+                    return len(given)
+        return None
 
     def page_size(self, node: FieldNode, definition: Any) -> int | None:
         argument = definition.args.get(PAGE_ARGUMENT)
@@ -117,7 +133,9 @@ class _Walk:
             name = value_node.name.value
             self.used_variables.append(name)
             value = self.variables.get(name, self.variable_defaults.get(name))
-            # Anything but a whole number is refused when the variables are coerced, after this.
+            # Coercion takes 100.0 as the Int 100 (after this); anything else but a whole number is refused.
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
             return max(value, 0) if isinstance(value, int) and not isinstance(value, bool) else default
         return default
 
@@ -165,7 +183,8 @@ _costs = _Lru(CACHE_SIZE)
 
 
 def _hashable(value: Any) -> Any:
-    return value if isinstance(value, (int, str, float, type(None))) else repr(value)
+    # With its type: True == 1 and 1.5 != 1 would otherwise share or split cache entries by accident.
+    return (type(value).__name__, value if isinstance(value, (int, str, float, type(None))) else repr(value))
 
 
 def requested_cost(

@@ -108,6 +108,26 @@ async def test_every_mutation_is_recorded_whatever_its_outcome_with_argument_nam
     assert (await models.Member.get(id=member.id)).phone == "+41445551234"
 
 
+async def test_a_mutation_spread_from_a_fragment_is_recorded_too(client):
+    # given
+    manager = await make_staff(models.StaffRole.ACCOUNT_MANAGER)
+    member = await make_member(tier=(await make_tiers())["Silver"], account_manager_id=manager.id)
+    document = (
+        "mutation($input: MemberUpdateInput!) { ...Change ... on Mutation { again: memberUpdate(input: $input) { errors { code } } } }"
+        " fragment Change on Mutation { memberUpdate(input: $input) { errors { code } } }"
+    )
+    change = {"memberId": gid("Member", member.id), "phone": "+41445551234"}
+    # when
+    result = await post(client, document, {"input": change}, token=staff_token(manager), request_id="f1")
+    # then
+    assert result == {"data": {"again": {"errors": []}, "memberUpdate": {"errors": []}}}
+    arguments = {"arguments": ["memberId", "phone"]}
+    assert sorted(await audit_rows()) == [
+        ("write", "staff", manager.id, "account_manager", "memberUpdate", member.id, "ok", "f1", arguments),
+        ("write", "staff", manager.id, "account_manager", "memberUpdate", member.id, "ok", "f1", arguments),
+    ]
+
+
 async def test_a_members_own_write_names_them_and_a_password_never_reaches_the_log(client):
     # given
     member = await make_member(email="mia@example.com", password="correct horse")
@@ -219,3 +239,16 @@ async def test_the_log_is_append_only_no_operation_changes_or_deletes_a_row(clie
             "AuditEntry" in str(sub.type) for sub in getattr(getattr(field.type, "of_type", field.type), "fields", {}).values()
         )
     ]
+
+
+async def test_a_birthday_read_through_the_care_calendar_is_audited_once(client):
+    # given: a birthday tomorrow, read by the club manager
+    boss = await make_staff(models.StaffRole.CLUB_MANAGER)
+    soon = datetime.now(timezone.utc).date() + timedelta(days=1)
+    member = await make_member(tier=(await make_tiers())["Silver"], birthday=soon.replace(year=1980))
+    query = "{ careCalendar(days: 7) { edges { node { kind years date member { id } } } } }"
+    # when
+    result = await post(client, query, {}, token=staff_token(boss), request_id="c1")
+    # then
+    assert result["data"]["careCalendar"]["edges"][0]["node"]["years"] == soon.year - 1980
+    assert await audit_rows() == [("read", "staff", boss.id, "club_manager", "Member.birthday", member.id, "ok", "c1", None)]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from graphql import parse, validate
+from strawberry import relay
 
 from api import persisted
 from api.app import create_app
@@ -19,7 +20,10 @@ from schema import build_schema
 from tests.factories import make_api_key, make_member, make_partner, make_staff, member_token, staff_token
 
 OPERATIONS = {operation.name: operation for operation in persisted.MANIFEST.values()}
-APP_OPERATIONS = {"Login", "TokenRefresh", "Logout", "Me", "Rewards", "RewardRedeem", "Events", "EventRegister", "Vouchers"}
+APP_OPERATIONS = {
+    "Login", "TokenRefresh", "Logout", "Me", "MemberUpdate", "MemberDataExport", "Rewards", "RewardRedeem", "Events",
+    "EventRegister", "Vouchers",
+}
 ARBITRARY = "{ me { ... on Member { name pointsBalance } } }"
 
 
@@ -225,3 +229,14 @@ async def test_behind_a_gateway_the_subgraph_leaves_the_allow_list_to_the_gatewa
         response = await post(http, {"query": ARBITRARY}, token=member_token(member))
     # then
     assert response.json() == {"data": {"me": {"name": member.name, "pointsBalance": 0}}}
+
+
+async def test_in_production_a_member_exports_their_data_through_a_persisted_operation(production):
+    # given
+    member = await make_member()
+    variables = {"id": str(relay.GlobalID("Member", str(member.id)))}
+    # when
+    response = await post(production, {"extensions": hashed("MemberDataExport"), "variables": variables}, token=member_token(member))
+    # then
+    assert response.status_code == 200
+    assert response.json()["data"]["memberDataExport"]["data"]["profile"]["email"] == member.email

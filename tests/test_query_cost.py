@@ -57,6 +57,23 @@ def test_a_variable_first_counts_its_value_its_default_or_the_argument_default()
     assert cost(query, {"n": "lots"}) == 1 + 20 * 2  # refused when variables are coerced; counted at the default
 
 
+def test_a_whole_float_first_counts_at_its_value_as_coercion_takes_it_and_shares_no_cached_cost():
+    query = "query($n: Int!) { tiers(first: $n) { edges { node { name } } } }"
+    # when: the float first, then the int (a cached cost of one must never serve the other wrongly)
+    as_float = cost(query, {"n": 100.0})
+    as_int = cost(query, {"n": 100})
+    # then
+    assert as_float == as_int == 1 + 100 * 2
+
+
+def test_nodes_and_entities_count_each_id_asked_for():
+    by_literal = '{ nodes(ids: ["a", "b", "c"]) { id ... on Tier { benefits { name } } } }'
+    by_variable = "query($ids: [GlobalID!]!) { nodes(ids: $ids) { ... on Tier { benefits { name } } } }"
+    assert cost(by_literal) == 3 * (1 + 10)
+    assert cost(by_variable, {"ids": ["a"] * 100}) == 100 * (1 + 10)
+    assert cost(by_variable, {"ids": ["a"] * 2}) == 2 * (1 + 10)
+
+
 def test_fragments_and_inline_fragments_count_where_they_are_spread():
     # given
     spread_twice = """{ a: tiers(first: 2) { ...Page } b: tiers(first: 3) { ...Page } }

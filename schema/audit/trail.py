@@ -16,13 +16,14 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationType, get_operation_ast, value_from_ast_untyped
+from graphql import GraphQLError, OperationType, get_operation_ast, value_from_ast_untyped
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 
 from domain import audit
 from domain.audit import AuditRecord
 from domain.models import AuditKind
+from schema.base import root_fields
 from schema.errors import code_of
 
 logger = logging.getLogger("clubgraph.audit")
@@ -86,14 +87,15 @@ class AuditTrail(SchemaExtension):
         refusals = _refusals(getattr(context.result, "errors", None) or [])
         viewer = context.context.viewer
         records = []
-        for node in operation.selection_set.selections:
-            if not isinstance(node, FieldNode) or node.name.value.startswith("__"):
+        # Fragments included: `mutation { ...F }` runs the mutations spread from F.
+        for node in root_fields(context.graphql_document, operation.selection_set):
+            if node.name.value.startswith("__"):
                 continue
             key = node.alias.value if node.alias else node.name.value
             arguments = {arg.name.value: value_from_ast_untyped(arg.value, context.variables) for arg in node.arguments}
             named = _arguments(arguments)
             members = _member_ids(arguments)
-            outcome, changed_member = trail.outcomes.get(key, (refusals.get(key, "ok"), None))
+            outcome, changed_member = trail.outcomes.get(key, (refusals.get(key, refusals.get("", "ok")), None))
             member_id = members[0] if members else changed_member
             if member_id is None and viewer.is_member:
                 member_id = viewer.id
@@ -105,11 +107,18 @@ class AuditTrail(SchemaExtension):
 
 
 def _refusals(errors: list[GraphQLError]) -> dict[str, str]:
-    """{response key: code} of the top-level fields that failed: a refusal, a bad input or a bug."""
+    """{response key: code} of the top-level fields that failed: a refusal, a bad input or a bug.
+
+    An error with no path refused the whole operation before it ran (e.g. a partner's cost budget):
+    under the key "" its code stands for every field.
+    """
     failed: dict[str, str] = {}
     for error in errors:
-        if error.path and len(error.path) == 1 and isinstance(error.path[0], str):
-            failed[error.path[0]] = code_of(error.original_error) or "INTERNAL_SERVER_ERROR"
+        code = code_of(error.original_error) or (error.extensions or {}).get("code") or "INTERNAL_SERVER_ERROR"
+        if not error.path:
+            failed[""] = code
+        elif len(error.path) == 1 and isinstance(error.path[0], str):
+            failed[error.path[0]] = code
     return failed
 
 

@@ -160,8 +160,15 @@ class CareCalendarEntry:
     days_away: int = strawberry.field(description="0 for today")
     kind: CareDateKind
     label: str
-    years: int | None = strawberry.field(description="The age, or years since the date; null before its first return")
     member_id: strawberry.Private[int]
+    age_or_years: strawberry.Private[int | None]
+
+    @strawberry.field(description="The age, or years since the date; null before its first return")
+    def years(self, info: Info) -> int | None:
+        # A birthday's date and the age together are the member's birthday: a sensitive read.
+        if self.kind is care.CareDateKind.BIRTHDAY:
+            noted(info, "Member.birthday", self.member_id)
+        return self.age_or_years
 
     @strawberry.field
     async def member(self, info: Info) -> MemberRef:
@@ -174,6 +181,6 @@ class CareCalendarEntry:
             days_away=entry.days_away,
             kind=entry.kind,
             label=entry.label,
-            years=entry.years,
+            age_or_years=entry.years,
             member_id=entry.member_id,
         )

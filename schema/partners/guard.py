@@ -8,20 +8,11 @@ slices are added to PARTNER_FIELDS.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from graphql import (
-    DocumentNode,
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    SelectionSetNode,
-)
+from graphql import ExecutionResult, GraphQLError
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import SchemaExtension
+
+from schema.base import root_fields
 
 PARTNER_FIELDS = frozenset(
     {
@@ -39,26 +30,6 @@ PARTNER_FIELDS = frozenset(
 )
 
 
-def _root_fields(document: DocumentNode, selection_set: SelectionSetNode) -> Iterator[FieldNode]:
-    fragments = {
-        definition.name.value: definition
-        for definition in document.definitions
-        if isinstance(definition, FragmentDefinitionNode)
-    }
-    pending = [selection_set]
-    seen: set[str] = set()
-    while pending:
-        for selection in pending.pop().selections:
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                pending.append(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                seen.add(selection.name.value)
-                if selection.name.value in fragments:
-                    pending.append(fragments[selection.name.value].selection_set)
-
-
 class PartnerGuard(SchemaExtension):
     def on_execute(self):  # type: ignore[no-untyped-def]
         context = self.execution_context
@@ -67,7 +38,7 @@ class PartnerGuard(SchemaExtension):
         if viewer is not None and viewer.is_partner and document is not None:
             operation = get_operation_ast(document, context.operation_name)
             if operation is not None:
-                fields = _root_fields(document, operation.selection_set)
+                fields = root_fields(document, operation.selection_set)
                 refused = [field for field in fields if field.name.value not in PARTNER_FIELDS]
                 if refused:
                     name = refused[0].name.value
