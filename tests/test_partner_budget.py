@@ -92,6 +92,9 @@ async def test_a_request_that_does_not_fit_is_refused_with_429_and_changes_nothi
     }
     assert (await models.Voucher.get(code="WINE-1")).status == models.VoucherStatus.ISSUED
     assert await level_of(row.prefix, slow) == pytest.approx(95, abs=0.01)
+    # and the audit log tells it was refused, not done
+    audited = await models.AuditEntry.filter(action="voucherConsume").values_list("actor_kind", "outcome")
+    assert audited == [("partner", "COST_BUDGET_EXCEEDED")]
 
 
 async def test_a_query_costing_more_than_the_whole_budget_is_refused_without_retry_after(settings, database, counter):
