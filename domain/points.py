@@ -300,7 +300,9 @@ async def _refund(purchase: models.Purchase, amount: Decimal | None, *, staff_id
         ).values_list("id", flat=True)
         fields = EntryFields(
             source=EntrySource.REFUND,
-            reason=f"Refund of {amount} {purchase.currency} at {purchase.outlet}",
+            # No amount: money spent is for the roles that may see spend (domain/privacy.py), and the
+            # points history is shown to every reader of the member.
+            reason=f"Refund of a purchase at {purchase.outlet}",
             purchase_id=purchase.id,
             created_by_id=staff_id,
         )

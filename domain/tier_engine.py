@@ -16,6 +16,7 @@ review date plus the tier's grace days has passed.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -66,6 +67,16 @@ class Figures:
     def describe(self) -> str:
         points, spend, visits = (say(getattr(self, figure)) for _, figure, say in _METRICS)
         return f"{points}, {spend} and {visits}"
+
+
+# How a spend figure is said in the reasons above ("1,234.50 spend"): money, which the privacy
+# matrix shows only to some roles (domain/privacy.py), so readers without it get the reason without it.
+SPEND_FIGURE = re.compile(r"\d[\d,]*\.\d{2} spend")
+
+
+def without_spend(reason: str) -> str:
+    """The reason with its spend figures left out: "1,234.50 spend" becomes "spend"."""
+    return SPEND_FIGURE.sub("spend", reason)
 
 
 def _count(noun: str) -> Callable[[int], str]:

@@ -11,7 +11,9 @@ import strawberry
 from strawberry import relay
 
 from domain import models, tier_engine
+from domain.privacy import Access, Sensitive
 from schema.base import Info, pks
+from schema.privacy import access, noted
 from schema.staff.types import Staff
 
 QuotaPeriod = strawberry.enum(models.QuotaPeriod, name="QuotaPeriod", description="The period a benefit quota renews")
@@ -100,11 +102,22 @@ TierChangeSource = strawberry.enum(models.TierChangeSource, name="TierChangeSour
 @strawberry.type(description="One move of a member between tiers, with its reason.")
 class TierChange:
     source: TierChangeSource
-    reason: str
     created_at: datetime
+    stored_reason: strawberry.Private[str]
+    member_id: strawberry.Private[int]
     from_tier_id: strawberry.Private[int | None]
     to_tier_id: strawberry.Private[int]
     changed_by_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Why; the member's spend figures only for those who may see spend.")
+    async def reason(self, info: Info) -> str:
+        if not tier_engine.SPEND_FIGURE.search(self.stored_reason):
+            return self.stored_reason
+        level = await access(info, Sensitive.SPEND, member_id=self.member_id)
+        if level is Access.FULL:
+            noted(info, "TierChange.reason", self.member_id)
+            return self.stored_reason
+        return tier_engine.without_spend(self.stored_reason)
 
     @strawberry.field(description="Null for the enrolment.")
     async def from_tier(self, info: Info) -> Tier | None:
@@ -127,7 +140,8 @@ class TierChange:
     def from_row(cls, row: models.TierChange) -> TierChange:
         return cls(
             source=row.source,
-            reason=row.reason,
+            stored_reason=row.reason,
+            member_id=row.member_id,
             created_at=row.created_at,
             from_tier_id=row.from_tier_id,
             to_tier_id=row.to_tier_id,

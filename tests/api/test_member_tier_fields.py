@@ -2,6 +2,8 @@
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from domain import benefits, models, tiers
 from domain.members import create_member
 from domain.tier_engine import shift_months
@@ -97,6 +99,31 @@ async def test_tier_history_lists_every_change_newest_first_with_its_reason_and_
             "createdAt": created[2].isoformat(),
         },
     ]
+
+
+@pytest.mark.parametrize(
+    ("role", "reason"),
+    [
+        (models.StaffRole.FRONT_DESK, "Qualified for Gold: spend in 12 months"),
+        (models.StaffRole.CLUB_MANAGER, "Qualified for Gold: 25,000.00 spend in 12 months"),
+    ],
+)
+async def test_a_tier_change_shows_its_spend_figure_only_to_those_who_may_see_spend(client, role, reason):
+    # given: qualified for Gold on spend
+    await ladder()
+    member = await make_member()
+    await make_spend(member, "25000.00", at=now() - DAY)
+    await tiers.evaluate_upgrade(member_id=member.id, now=now())
+    staff = await make_staff(role)
+    # when
+    result = await gql(client, MEMBER, {"id": gid("Member", member.id)}, token=staff_token(staff))
+    # then
+    assert result["data"]["member"]["tierHistory"][0]["reason"] == reason
+    assert await models.TierChange.filter(member_id=member.id).values_list("reason", flat=True) == [
+        "Qualified for Gold: 25,000.00 spend in 12 months"
+    ]
+    audited = await models.AuditEntry.filter(action="TierChange.reason").values_list("actor_id", flat=True)
+    assert audited == ([staff.id] if role == models.StaffRole.CLUB_MANAGER else [])
 
 
 async def test_tier_progress_shows_the_figures_against_the_next_tier_and_what_keeps_the_current_one(client):

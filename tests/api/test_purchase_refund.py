@@ -72,7 +72,7 @@ async def test_the_account_manager_refunds_part_of_a_purchase_and_its_share_of_p
                         "source": "REFUND",
                         "amount": -50,
                         "balanceAfter": 150,
-                        "reason": "Refund of 50.00 CHF at Bar",
+                        "reason": "Refund of a purchase at Bar",
                         "consumedLots": [{"amount": 50, "lot": {"id": gid("PointsLot", lot.id)}}],
                     }
                 ],

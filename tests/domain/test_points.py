@@ -425,7 +425,7 @@ async def test_a_full_refund_takes_back_the_points_from_the_purchase_own_lots_fi
         EntrySource.REFUND,
         -100,
         purchase.id,
-        "Refund of 100.00 CHF at Bar",
+        "Refund of a purchase at Bar",
     )
     taken = await models.LotConsumption.filter(entry_id=reverse.id).values_list("lot__entry__purchase_id", "amount")
     assert taken == [(purchase.id, 100)]
