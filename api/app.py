@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -18,26 +19,41 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 from tortoise import Tortoise
 
-from api import persisted
+from api import graphql_http, persisted
 from api.context import Context
 from api.jobs import run_periodically
 from api.logs import configure_logging, request_id_var
+from api.metrics import Metrics, RequestObserver, error_code
 from api.settings import Settings, load_settings
 from api.ratelimit import RateLimiter
 from api.tokens import Bearer, InvalidToken, read_token
+from api.websocket import (
+    MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    SUBSCRIPTIONS_OVER_WEBSOCKET,
+    LiveHandler,
+    credential_of,
+    is_subscription,
+)
+from domain import live
 from domain import partners as partner_registry
 from domain import sessions
 from domain.db import close_database, open_database
 from domain.viewer import ANONYMOUS, Viewer, partner_viewer
+from domain.webhooks import DeliveryRules, run_dispatcher
 from partners.federation import CatalogFederation
 from partners.protocol import SignatureError, verify
 from partners.redemption import run_reconciler
@@ -57,13 +73,23 @@ def _graphql_error(status: int, message: str, code: str, headers: dict[str, str]
 class GraphQLApp(GraphQL):
     """Strawberry's ASGI app with our context, JSON encoder and bearer-token check."""
 
-    def __init__(self, settings: Settings) -> None:
+    graphql_transport_ws_handler_class = LiveHandler
+
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         super().__init__(
             build_schema(production=settings.production, expose_sdl=settings.federation_sdl),
             graphql_ide=None if settings.production else "graphiql",
+            subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
+            # Any page may connect: the token travels in `connection_init`, never in a cookie a page
+            # on another site could make the browser send along.
+            allowed_origins=["*"],
         )
         self.settings = settings
-        self.federation = CatalogFederation(ttl=settings.catalog_ttl_seconds)
+        self.federation = CatalogFederation(
+            ttl=settings.catalog_ttl_seconds, on_call=metrics.partner_call if metrics is not None else None
+        )
         self.rate_limiter = (
             RateLimiter(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
             if settings.rate_limit_per_second
@@ -83,24 +109,38 @@ class GraphQLApp(GraphQL):
         viewer, session_id = ANONYMOUS, None
         if scope["type"] == "http":
             headers = Request(scope).headers
+            media_type = graphql_http.negotiate(headers.get("accept"))
+            state = scope.setdefault("state", {})
+            state["media_type"] = media_type
+            exchange = state.get("exchange")
+            if exchange is not None:
+                exchange.graphql = True
+            if media_type is None and not self.should_render_graphql_ide(self.request_adapter_class(Request(scope))):
+                message = f"Accept {graphql_http.GRAPHQL_RESPONSE_JSON} or {graphql_http.JSON}"
+                await PlainTextResponse(message, status_code=406)(scope, receive, send)
+                return
             authorization = headers.get("authorization", "")
             scheme, _, credential = authorization.partition(" ")
             if scheme.lower() == "apikey" or (not authorization and headers.get("x-api-key")):
                 key = credential if authorization else headers["x-api-key"]
                 refusal, viewer, receive = await self._partner(scope, receive, key)
                 if refusal is not None:
-                    await refusal(scope, receive, send)
+                    await _in_media_type(refusal, media_type)(scope, receive, send)
                     return
                 # The key's prefix (authenticated just now) names its cost budget: schema/cost.py.
                 scope.setdefault("state", {})["api_key"] = key.strip().partition(".")[0]
             elif authorization:
                 refusal, bearer = await self._bearer(scheme, credential)
                 if refusal is not None:
-                    await refusal(scope, receive, send)
+                    await _in_media_type(refusal, media_type)(scope, receive, send)
                     return
                 viewer, session_id = bearer.viewer, bearer.session_id
+            if exchange is not None:
+                exchange.viewer = viewer.kind.value
         state = scope.setdefault("state", {})
         state["viewer"], state["session_id"] = viewer, session_id
+        if scope["type"] == "websocket":
+            state["request_id"] = uuid.uuid4().hex  # one per connection: RequestGuard sees HTTP only
         await super().__call__(scope, receive, send)
 
     async def _bearer(self, scheme: str, credential: str) -> tuple[Response | None, Bearer]:
@@ -135,6 +175,20 @@ class GraphQLApp(GraphQL):
             return refusal, Bearer(ANONYMOUS, None)
         return None, bearer
 
+    async def on_ws_connect(self, context: Context) -> Any:
+        """A WebSocket's `connection_init`: its token is checked as a request's (signature, expiry, sign-in,
+        rate limit); a bad one closes the socket with 4403. Without a token the caller is anonymous, and
+        every subscription refuses them; API keys are refused, partners have nothing to subscribe to."""
+        credential = credential_of(context.connection_params or {})
+        if credential is None:
+            return UNSET  # a bare `connection_ack`
+        scheme, _, token = credential.strip().partition(" ")
+        refusal, bearer = await self._bearer(scheme, token)
+        if refusal is not None:
+            raise ConnectionRejectionError()
+        context.viewer, context.session_id, context.token_expires_at = bearer.viewer, bearer.session_id, bearer.expires_at
+        return UNSET
+
     async def parse_http_body(self, request: Any) -> Any:
         """Strawberry's, after refusing a JSON body that is a string, number, boolean or null, on which
         strawberry fails with an AttributeError (a 500)."""
@@ -162,11 +216,68 @@ class GraphQLApp(GraphQL):
                 request_data.extensions,
                 listed_only=self.settings.production and self.settings.persisted_only and context.viewer.is_member,
             )
+            if is_subscription(request_data.query, request_data.operation_name):
+                raise persisted.Refusal("BAD_USER_INPUT", SUBSCRIPTIONS_OVER_WEBSOCKET, status=400)
         except persisted.Refusal as refusal:
             sub_response.status_code = refusal.status
             error = GraphQLError(str(refusal), extensions={"code": refusal.code})
-            return ExecutionResult(data=None, errors=[error], extensions=await cost_extension(context))
-        return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+            result = ExecutionResult(data=None, errors=[error], extensions=await cost_extension(context))
+        else:
+            result = await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+        if isinstance(result, ExecutionResult):
+            self._answered(request, result, sub_response)
+        return result
+
+    def _answered(self, request: Request, result: ExecutionResult, sub_response: Response) -> None:
+        """Notes the answer's outcome for the metrics; under application/graphql-response+json, a request
+        error gets the spec's status and no `data` entry (api/graphql_http.py)."""
+        request_error = graphql_http.is_request_error(result)
+        state = request.scope["state"]
+        exchange = state.get("exchange")
+        if exchange is not None:
+            exchange.outcome = "refused" if request_error else "errors" if result.errors else "ok"
+            exchange.error_codes = [error_code(error, request_error=request_error) for error in result.errors or ()]
+        if request_error and sub_response.media_type == graphql_http.GRAPHQL_RESPONSE_JSON:
+            state["omit_data"] = True
+            sub_response.status_code = graphql_http.request_error_status(result, sub_response.status_code)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry's, with its refusals (400 and the like) in the negotiated media type, and a mutation
+        over GET refused with 405 and `Allow: POST`, as the GraphQL-over-HTTP spec asks."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as refusal:
+            if self.is_websocket_request(request):
+                raise
+            status, headers = refusal.status_code, {}
+            cause = refusal.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION and request.method == "GET":
+                status, headers = 405, {"Allow": "POST"}
+            if request.scope["state"].get("media_type") == graphql_http.GRAPHQL_RESPONSE_JSON:
+                code = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND"}.get(status, "BAD_REQUEST")
+                response = _graphql_error(status, refusal.reason, code, headers)
+                return _in_media_type(response, graphql_http.GRAPHQL_RESPONSE_JSON)
+            return PlainTextResponse(refusal.reason, status_code=status, headers=headers)
+
+    async def get_sub_response(self, request: Any) -> Response:
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = request.scope.get("state", {}).get("media_type") or graphql_http.JSON
+        return sub_response
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> Any:
+        body = await super().process_result(request, result)
+        if request.scope["state"].get("omit_data"):
+            del body["data"]  # a request error: execution never began (the spec: no `data` entry)
+        return body
+
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        return _in_media_type(super().create_response(response_data, sub_response), sub_response.media_type)
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        exchange = request.scope["state"].get("exchange")
+        if exchange is not None:
+            exchange.graphql = False  # a page, not an operation
+        return await super().render_graphql_ide(request)
 
     async def _partner(self, scope: Scope, receive: Receive, key: str) -> tuple[Response | None, Viewer, Receive]:
         """The partner viewer of an API key, after its signature when the partner requires one.
@@ -204,6 +315,13 @@ class GraphQLApp(GraphQL):
             session_id=request.scope["state"].get("session_id"),
             client_address=client[0] if client else "unknown",
         )
+
+
+def _in_media_type(response: Response, media_type: str | None) -> Response:
+    """A JSON response labelled application/graphql-response+json when that is what the client asked for."""
+    if media_type == graphql_http.GRAPHQL_RESPONSE_JSON:
+        response.headers["content-type"] = graphql_http.CONTENT_TYPES[media_type]
+    return response
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -275,7 +393,7 @@ class RequestGuard:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = _graphql_error(413, f"The request body is larger than {self.max_body_bytes} bytes", "PAYLOAD_TOO_LARGE")
-        await response(scope, receive, send)
+        await _in_media_type(response, graphql_http.negotiate(Request(scope).headers.get("accept")))(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -294,16 +412,27 @@ async def ready(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+def delivery_rules(settings: Settings) -> DeliveryRules:
+    return DeliveryRules(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_seconds=settings.webhook_backoff_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     """The application; the database must already be migrated (`clubgraph migrate`)."""
     settings = settings or load_settings()
     settings.check()
-    graphql = GraphQLApp(settings)
+    metrics = Metrics(known_operations=(operation.name for operation in persisted.MANIFEST.values()), token=settings.metrics_token)
+    graphql = GraphQLApp(settings, metrics)
+    metrics.federation = graphql.federation
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
         await open_database(settings.database_url, migrate_schema=False)
+        await live.start_listener(settings.database_url)
         # Objects alive after start-up never become garbage: keep them out of every collection.
         gc.collect()
         gc.freeze()
@@ -315,24 +444,41 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if every
             else None
         )
+        webhooks = (
+            asyncio.create_task(
+                run_dispatcher(graphql.federation.client.http, delivery_rules(settings), settings.webhook_interval_seconds),
+                name="clubgraph-webhooks",
+            )
+            if settings.webhook_interval_seconds
+            else None
+        )
+        # With several workers each one writes its own gauges: a scrape reaches only one of them.
+        sampler = asyncio.create_task(metrics.sample_every(), name="clubgraph-metrics") if metrics.multiprocess_dir else None
         try:
             yield
         finally:
-            for task in (jobs, reconciler):
+            for task in (jobs, reconciler, webhooks, sampler):
                 if task is not None:
                     # Before the database closes: a job cut short rolls back its transaction.
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await graphql.federation.client.close()
+            await live.stop_listener()
             await close_database()
+            metrics.close()
 
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/health", health),
             Route("/ready", ready),
+            Route("/metrics", metrics.endpoint),
         ],
-        middleware=[Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(RequestObserver, metrics=metrics),  # outermost: it times the whole request
+            Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )

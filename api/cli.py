@@ -107,8 +107,32 @@ async def _reconcile(settings: Settings) -> int:
         await close_database()
 
 
+async def _webhooks(settings: Settings) -> int:
+    """One pass of the webhook dispatcher: fan out new events, attempt the deliveries that are due."""
+    import httpx
+
+    from api.app import delivery_rules
+    from domain.db import close_database, open_database
+    from domain.webhooks import backlog, deliver_due
+
+    await open_database(settings.database_url, migrate_schema=False)
+    try:
+        async with httpx.AsyncClient() as http:
+            print(f"Delivering webhooks: {await backlog()} waiting ...", flush=True)
+            outcomes = await deliver_due(http=http, rules=delivery_rules(settings), progress=lambda line: print(line, flush=True))
+        print("Done: " + ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items())), flush=True)
+        return 0
+    finally:
+        await close_database()
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import contextlib
+    import os
+
     import uvicorn
+
+    from api.metrics import MULTIPROC_DIR, multiprocess_directory
 
     from domain.seed import DEMO_LOGINS
 
@@ -120,17 +144,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             print(f"  {label:<18} {email} / {password}")
     partners = _start_demo_partners(settings) if args.demo else []
     sys.stdout.flush()
+    # Several workers share their metrics through files, so that one scrape gives the whole server's
+    # figures (api/metrics.py): the folder is set before the workers start, and emptied of an earlier run's.
+    shared = args.workers > 1 or os.environ.get(MULTIPROC_DIR)
+    shared_metrics = multiprocess_directory() if shared else contextlib.nullcontext()
     try:
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=args.workers,
-            access_log=False,
-            log_level=settings.log_level,
-            log_config=None,  # our JSON logging, set up by create_app, covers uvicorn's loggers too
-        )
+        with shared_metrics:
+            uvicorn.run(
+                "api.app:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=args.workers,
+                access_log=False,
+                log_level=settings.log_level,
+                log_config=None,  # our JSON logging, set up by create_app, covers uvicorn's loggers too
+            )
     finally:
         if partners:
             from partners.run_demo import stop_demo_partners
@@ -208,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     birthdays = commands.add_parser("birthday-bonuses", help="award the birthday bonus to members born on the day")
     birthdays.add_argument("--date", type=date.fromisoformat, help="the day, YYYY-MM-DD (default: today, UTC)")
     commands.add_parser("reconcile", help="settle the pending partner redemptions that are due, once")
+    commands.add_parser("webhooks", help="deliver the webhooks that are due, once")
     schema = commands.add_parser("schema", help="write the GraphQL SDL to schema.graphql")
     schema.add_argument("--check", action="store_true", help="fail when schema.graphql is stale instead")
     commands.add_parser("persisted", help="list the persisted operations: SHA-256 hash and operation name")
@@ -232,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_tier_review(settings, args))
     elif args.command == "reconcile":
         return asyncio.run(_reconcile(settings))
+    elif args.command == "webhooks":
+        return asyncio.run(_webhooks(settings))
     elif args.command in ("ledger-check", "expire-points", "birthday-bonuses"):
         return asyncio.run(_points_job(settings, args))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from starlette.responses import Response
 
@@ -23,3 +24,6 @@ class Context:
     response: Response | None = None  # the HTTP response's status and headers, e.g. 429 and Retry-After
     session_id: str | None = None  # the sign-in the bearer token belongs to, for `logout`
     client_address: str = "unknown"  # the peer's address, for throttling sign-ins
+    # A WebSocket's: what its `connection_init` sent, and when its token expires (subscriptions end then).
+    connection_params: dict[str, object] | None = None
+    token_expires_at: datetime | None = None

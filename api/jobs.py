@@ -1,6 +1,7 @@
 """Maintenance jobs the app runs in the background: points expiry, birthday bonuses, old idempotency
 keys, ticket SLA breaches, surveys after events, member grading, birthday greetings, closing waitlists,
-idle rate buckets and long-ended sign-ins.
+idle rate buckets and long-ended sign-ins; and the webhook events of the jobs (event reminders,
+points expiring soon), written to the outbox once per occasion.
 
 Every replica runs them: each job is safe to run concurrently and as often as wanted (expiry locks
 one member at a time, a bonus, a survey or a task is given once per occasion, breaches and grades
@@ -38,6 +39,8 @@ async def run_jobs_once(*, now: datetime | None = None) -> dict[str, int]:
         "event_waitlists_closed": lambda: events.close_waitlists(now=now),
         "rate_buckets_pruned": lambda: buckets.prune(idle_seconds=IDLE_BUCKET_SECONDS, now=now.timestamp()),
         "sessions_purged": lambda: sessions.purge_expired(now=now),
+        "event_reminders_written": lambda: events.send_event_reminders(now=now),
+        "expiry_notices_written": lambda: points.notify_expiring_soon(now=now),
     }
     done: dict[str, int] = {}
     for name, job in jobs.items():

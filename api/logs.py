@@ -1,4 +1,5 @@
-"""Structured JSON logs; every line carries the request id of the request it belongs to."""
+"""Structured JSON logs; every line carries the request id of the request it belongs to, and the name of
+the GraphQL operation once it is known. Access lines (api/metrics.py) add their fields under `fields`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 
 import orjson
+
+from schema.observe import current_operation
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -20,6 +23,14 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", None) or request_id_var.get(),
         }
+        fields = getattr(record, "fields", None)
+        if fields:
+            entry.update(fields)
+        else:
+            operation = current_operation.get()
+            if operation is not None and operation.known:
+                entry["operation"] = operation.name[:100] if operation.name else None
+                entry["operation_type"] = operation.type
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()

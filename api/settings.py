@@ -47,6 +47,13 @@ class Settings:
     partner_cost_per_second: float = 50.0  # how fast that budget refills
     rate_limit_per_second: int = 20  # requests a member's or staff member's token may make per second; 0 turns it off
     rate_limit_burst: int = 100  # requests a token may make at once before the per-second rate applies
+    # The bearer token /metrics asks for; empty: /metrics answers private addresses only (api/metrics.py).
+    metrics_token: str = ""
+    live_check_seconds: float = 30.0  # how often a subscription asks whether its sign-in still stands
+    webhook_interval_seconds: int = 5  # seconds between passes of the webhook dispatcher; 0 turns it off
+    webhook_max_attempts: int = 8  # a delivery is dead after this many failed attempts
+    webhook_backoff_seconds: float = 10.0  # the wait after a delivery's first failed attempt, doubled after each
+    webhook_timeout_seconds: float = 5.0  # one attempt's deadline, for the receiver's answer
 
     @property
     def production(self) -> bool:
@@ -90,6 +97,18 @@ class Settings:
             raise SettingsError("CLUBGRAPH_JOBS_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
         if self.reconcile_interval_seconds < 0:
             raise SettingsError("CLUBGRAPH_RECONCILE_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
+        if self.webhook_interval_seconds < 0:
+            raise SettingsError("CLUBGRAPH_WEBHOOK_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds")
+        if not 1 <= self.webhook_max_attempts <= 100:
+            raise SettingsError(f"CLUBGRAPH_WEBHOOK_MAX_ATTEMPTS must be from 1 to 100, not {self.webhook_max_attempts}")
+        if not 0 < self.webhook_backoff_seconds <= 3600:
+            raise SettingsError("CLUBGRAPH_WEBHOOK_BACKOFF_SECONDS must be a number of seconds above 0 and at most 3600")
+        if not 0 < self.webhook_timeout_seconds <= 60:
+            raise SettingsError("CLUBGRAPH_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60")
+        if not 0 < self.live_check_seconds <= 3600:
+            raise SettingsError("CLUBGRAPH_LIVE_CHECK_SECONDS must be a number of seconds above 0 and at most 3600")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise SettingsError("CLUBGRAPH_METRICS_TOKEN must be at least 16 characters long, or empty (private addresses only)")
         if self.catalog_ttl_seconds < 0:
             raise SettingsError("CLUBGRAPH_CATALOG_TTL_SECONDS must be 0 or a positive number of seconds")
         if self.redemption_grace_seconds < MIN_REDEMPTION_GRACE_SECONDS:
@@ -156,6 +175,12 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         partner_cost_per_second=_float(environ, "CLUBGRAPH_PARTNER_COST_PER_SECOND", defaults.partner_cost_per_second),
         rate_limit_per_second=_int(environ, "CLUBGRAPH_RATE_LIMIT_PER_SECOND", defaults.rate_limit_per_second),
         rate_limit_burst=_int(environ, "CLUBGRAPH_RATE_LIMIT_BURST", defaults.rate_limit_burst),
+        metrics_token=environ.get("CLUBGRAPH_METRICS_TOKEN", defaults.metrics_token).strip(),
+        live_check_seconds=_float(environ, "CLUBGRAPH_LIVE_CHECK_SECONDS", defaults.live_check_seconds),
+        webhook_interval_seconds=_int(environ, "CLUBGRAPH_WEBHOOK_INTERVAL_SECONDS", defaults.webhook_interval_seconds),
+        webhook_max_attempts=_int(environ, "CLUBGRAPH_WEBHOOK_MAX_ATTEMPTS", defaults.webhook_max_attempts),
+        webhook_backoff_seconds=_float(environ, "CLUBGRAPH_WEBHOOK_BACKOFF_SECONDS", defaults.webhook_backoff_seconds),
+        webhook_timeout_seconds=_float(environ, "CLUBGRAPH_WEBHOOK_TIMEOUT_SECONDS", defaults.webhook_timeout_seconds),
     )
     settings.check()
     return settings

@@ -25,6 +25,7 @@ class Bearer:
 
     viewer: Viewer
     session_id: str | None
+    expires_at: datetime | None = None  # when the token stops working: a subscription ends then
 
 
 def issue_token(
@@ -60,10 +61,11 @@ def read_token(token: str, *, secret_key: str) -> Bearer:
         session_id = claims.get("sid")
         if session_id is not None and not isinstance(session_id, str):
             raise InvalidToken("sid is not a string")
+        expires_at = datetime.fromtimestamp(claims["exp"], timezone.utc)
         if kind == ViewerKind.MEMBER:
-            return Bearer(member_viewer(viewer_id), session_id)
+            return Bearer(member_viewer(viewer_id), session_id, expires_at)
         if kind == ViewerKind.STAFF:
-            return Bearer(staff_viewer(viewer_id, StaffRole(claims["role"])), session_id)
+            return Bearer(staff_viewer(viewer_id, StaffRole(claims["role"])), session_id, expires_at)
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
         raise InvalidToken(str(exc)) from None
     raise InvalidToken("unknown subject")

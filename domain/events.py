@@ -32,7 +32,7 @@ from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain import benefits, idempotency, ledger, lifecycle, models, points
+from domain import benefits, idempotency, ledger, lifecycle, live, models, outbox, points
 from domain.db import fetch_dicts
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.members import member_for_write
@@ -416,7 +416,13 @@ async def _register(event_id: int, member_id: int, guests: int, staff_id: int | 
         )
         registration.hold_entry_id = entry.id
     await registration.save()
+    await _changed(registration)
     return {"registration_id": registration.id, "event_id": event.id}
+
+
+async def _changed(registration: models.EventRegistration) -> None:
+    """Tell the member's `registrationChanged` subscribers, once the transaction commits."""
+    await live.publish(live.registrations_channel(registration.member_id), {"registration": registration.id})
 
 
 async def _take_guest_passes(member: models.Member, guests: int, event: models.Event, now: datetime) -> int:
@@ -455,6 +461,7 @@ async def _give_back(registration: models.EventRegistration, reason: str, now: d
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = now
     await registration.save()
+    await _changed(registration)
     if use_id is not None:
         await benefits.return_benefit_use(use_id=use_id)
     return given_back
@@ -501,6 +508,7 @@ async def _promote_waitlist(event: models.Event, heads: list[models.EventRegistr
         head.status = RegistrationStatus.CONFIRMED
         head.confirmed_at = now
         await head.save()
+        await _changed(head)
     seats = sum(1 + head.guests for head in heads)
     await models.Event.filter(id=event.id).update(seats_taken=F("seats_taken") + seats)
     event.seats_taken += seats
@@ -637,6 +645,7 @@ async def check_in(
         )
         if marked != 1:
             raise DomainError("ALREADY_CHECKED_IN", "This registration is already checked in", field=field)
+        await _changed(registration)
         await points.award_event_attendance(member_id=registration.member_id, registration_id=registration.id, now=now)
         await lifecycle.note_activity(member_id=registration.member_id, at=now)
     return await models.EventRegistration.get(id=registration.id)
@@ -712,3 +721,34 @@ def may_read_registration(viewer: Viewer, *, member_id: int, account_manager_id:
 
 def may_read_attendees(viewer: Viewer) -> bool:
     return has_permission(viewer, Permission.EVENT_ATTENDEES_READ)
+
+
+# --- webhook reminders -------------------------------------------------------------------------
+
+REMINDER_AHEAD = timedelta(hours=24)
+
+
+async def send_event_reminders(*, now: datetime | None = None) -> int:
+    """An `event.reminder` webhook event for every confirmed registration of a scheduled event that
+    starts within 24 hours; once per registration, however often the job runs. Returns how many."""
+    now = now or ledger.utcnow()
+    registrations = await models.EventRegistration.filter(
+        status=RegistrationStatus.CONFIRMED,
+        event__status=EventStatus.SCHEDULED,
+        event__starts_at__gt=now,
+        event__starts_at__lte=now + REMINDER_AHEAD,
+    ).prefetch_related("event")
+    reminders = [
+        outbox.Pending(
+            key=f"event.reminder:{registration.id}",
+            member_id=registration.member_id,
+            payload=outbox.event_reminder(
+                registration_id=registration.id,
+                member_id=registration.member_id,
+                event=registration.event,
+                guests=registration.guests,
+            ),
+        )
+        for registration in registrations
+    ]
+    return await outbox.enqueue_once(models.WebhookEventType.EVENT_REMINDER, reminders, now=now)

@@ -18,7 +18,7 @@ from tortoise import connections
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from domain import models, rules
+from domain import live, models, rules
 from domain.errors import DomainError, NotFound
 from domain.models import EntryKind, EntrySource
 
@@ -122,6 +122,8 @@ async def _save_balance(member: models.Member, balance: int) -> None:
     if await models.Member.filter(id=member.id).update(points_balance=balance, points_debt=member.points_debt) != 1:
         raise LedgerCorrupted(f"member {member.id} vanished under its lock")
     member.points_balance = balance
+    # Every balance and debt change passes here; subscribers hear of it once the transaction commits.
+    await live.publish(live.points_channel(member.id), {})
 
 
 async def credit(

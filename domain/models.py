@@ -1226,3 +1226,95 @@ class RateBucket(Model):
 
     class Meta:
         table = "rate_bucket"
+
+
+class WebhookEventType(StrEnum):
+    """What an outbound webhook tells: the spec's domain events."""
+
+    TIER_CHANGED = "tier.changed"
+    POINTS_EXPIRING_SOON = "points.expiring_soon"
+    REDEMPTION_COMPLETED = "redemption.completed"
+    EVENT_REMINDER = "event.reminder"
+    TICKET_BREACHED = "ticket.breached"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # to be tried (again) at next_attempt_at
+    DELIVERED = "delivered"  # the receiver answered 2xx
+    DEAD = "dead"  # every attempt failed: left for staff to retry by hand
+
+
+class WebhookEndpoint(Model):
+    """A receiver of outbound webhooks: its URL, the event types it takes, and its HMAC signing secret.
+
+    The secret is kept as is, not hashed: every delivery is signed with it.
+    """
+
+    id = fields.IntField(primary_key=True)
+    url = fields.CharField(max_length=500)
+    secret = fields.CharField(max_length=128, description="HMAC-SHA256 key of the deliveries' signatures")
+    event_types = fields.JSONField(description="The WebhookEventType values it subscribes to")
+    active = fields.BooleanField(default=True)
+    created_by: fields.ForeignKeyNullableRelation[Staff] = fields.ForeignKeyField(
+        "models.Staff", related_name="webhook_endpoints", null=True, on_delete=fields.SET_NULL
+    )
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    created_by_id: int | None
+
+    class Meta:
+        table = "webhook_endpoint"
+
+
+class OutboxEvent(Model):
+    """A domain event, written in the transaction of the change it tells of, and fanned out to deliveries later.
+
+    `key` makes events of the jobs once-only (e.g. one reminder per registration); `fanned_out` is
+    set, in the transaction that creates its deliveries, once every subscribed endpoint has one.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    type = fields.CharEnumField(WebhookEventType, max_length=32)
+    key = fields.CharField(max_length=200, null=True, unique=True, description="Once-only key, e.g. event.reminder:12")
+    payload = fields.JSONField()
+    member_id = fields.IntField(null=True, description="The member it is about, when there is one")
+    created_at = fields.DatetimeField()
+    fanned_out = fields.BooleanField(default=False)
+
+    class Meta:
+        table = "outbox_event"
+        indexes = (("fanned_out", "id"),)
+
+
+class WebhookDelivery(Model):
+    """One event to one endpoint, tried until the receiver answers 2xx or the attempts run out.
+
+    A worker claims an attempt by a conditional update of `attempts` (the row's version) that also
+    pushes `next_attempt_at` past the attempt's duration: a lease, so that a worker killed
+    mid-delivery leaves the row to be tried again once the lease is over.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    endpoint: fields.ForeignKeyRelation[WebhookEndpoint] = fields.ForeignKeyField(
+        "models.WebhookEndpoint", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    event: fields.ForeignKeyRelation[OutboxEvent] = fields.ForeignKeyField(
+        "models.OutboxEvent", related_name="deliveries", on_delete=fields.RESTRICT
+    )
+    status = fields.CharEnumField(DeliveryStatus, max_length=16, default=DeliveryStatus.PENDING)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True, description="Due then, or while an attempt runs the end of its lease")
+    last_attempt_at = fields.DatetimeField(null=True)
+    last_status_code = fields.IntField(null=True)
+    last_error = fields.CharField(max_length=500, null=True)
+    delivered_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+
+    endpoint_id: int
+    event_id: int
+
+    class Meta:
+        table = "webhook_delivery"
+        unique_together = (("endpoint", "event"),)
+        indexes = (("status", "next_attempt_at"), ("endpoint_id", "id"))

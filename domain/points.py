@@ -22,7 +22,7 @@ from tortoise.functions import Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain import idempotency, ledger, lifecycle, models, rules, tiers
+from domain import idempotency, ledger, lifecycle, models, outbox, rules, tiers
 from domain.db import fetch_dicts, month_day_sql
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.ledger import EntryFields
@@ -628,3 +628,33 @@ async def expiring_soon(*, member_id: int, days: int, now: datetime | None = Non
     for expires_at, remaining in lots:
         per_day[expires_at.astimezone(timezone.utc).date()] += remaining
     return list(per_day.items())
+
+
+# --- webhook notices -----------------------------------------------------------------------------
+
+EXPIRY_NOTICE_DAYS = 30
+
+
+async def notify_expiring_soon(*, now: datetime | None = None, days: int = EXPIRY_NOTICE_DAYS) -> int:
+    """A `points.expiring_soon` webhook event per active member and UTC day on which some of their
+    points expire within `days`, with the points then expiring; once per member and day, however
+    often the job runs. Returns how many were written."""
+    now = now or ledger.utcnow()
+    lots = await models.PointsLot.filter(
+        remaining__gt=0,
+        expires_at__gt=now,
+        expires_at__lte=now + timedelta(days=days),
+        member__status=MemberStatus.ACTIVE,
+    ).values_list("member_id", "expires_at", "remaining")
+    expiring: dict[tuple[int, date], int] = defaultdict(int)
+    for member_id, expires_at, remaining in lots:
+        expiring[(member_id, expires_at.astimezone(timezone.utc).date())] += remaining
+    notices = [
+        outbox.Pending(
+            key=f"points.expiring_soon:{member_id}:{day.isoformat()}",
+            member_id=member_id,
+            payload=outbox.points_expiring_soon(member_id=member_id, points=points, expires_on=day),
+        )
+        for (member_id, day), points in sorted(expiring.items())
+    ]
+    return await outbox.enqueue_once(models.WebhookEventType.POINTS_EXPIRING_SOON, notices, now=now)

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     VOUCHER_CONSUME = "voucher_consume"  # validate and take a club voucher at the club's own counter
     # Audit
     AUDIT_READ = "audit_read"  # the audit log: who read or changed what about which member
+    # Webhooks
+    WEBHOOK_MANAGE = "webhook_manage"  # outbound webhook endpoints and their deliveries
 
 
 _MEMBER_CARE = {

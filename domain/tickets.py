@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from domain import models, tasks
+from domain import live, models, outbox, tasks
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.ledger import utcnow
 from domain.members import member_for_write
@@ -395,6 +395,34 @@ async def flag_breaches(*, now: datetime | None = None) -> int:
     Tickets resolved or closed late are flagged by their transition.
     """
     now = _now(now)
-    return await models.Ticket.filter(status__in=UNRESOLVED, sla_due_at__lt=now, breached=False).update(
-        breached=True, breached_at=now
+    async with in_transaction():
+        flagged = await models.Ticket.filter(status__in=UNRESOLVED, sla_due_at__lt=now, breached=False).update(
+            breached=True, breached_at=now
+        )
+        if flagged:
+            await _breach_events(now)
+    return flagged
+
+
+async def _breach_events(breached_at: datetime) -> None:
+    """The `ticket.breached` webhook events of the tickets just flagged (stamped `breached_at`), once each."""
+    rows = await models.Ticket.filter(breached=True, breached_at=breached_at).values(
+        "id", "member_id", "category", "severity", "sla_due_at"
     )
+    events = [
+        outbox.Pending(
+            key=f"ticket.breached:{row['id']}",
+            member_id=row["member_id"],
+            payload=outbox.ticket_breached(
+                ticket_id=row["id"],
+                member_id=row["member_id"],
+                category=str(row["category"]),
+                severity=str(row["severity"]),
+                sla_due_at=row["sla_due_at"],
+                breached_at=breached_at,
+            ),
+        )
+        for row in rows
+    ]
+    await outbox.enqueue_once(models.WebhookEventType.TICKET_BREACHED, events, now=breached_at)
+    await live.publish_breaches(row["id"] for row in rows)  # the `ticketBreached` subscribers, at commit

@@ -27,7 +27,7 @@ from tortoise import connections
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain import models
+from domain import models, outbox
 from domain.db import fetch_dicts
 from domain.models import EntryKind, EntrySource
 
@@ -208,7 +208,8 @@ async def change_tier(
     """Move the member and record why; None, changing nothing, when their tier moved meanwhile.
 
     The UPDATE is conditional on the tier read by the caller, so that of two concurrent changes
-    from one tier only the first happens. Every change restarts the review clock.
+    from one tier only the first happens. Every change restarts the review clock, and writes its
+    `tier.changed` webhook event in the same transaction.
     """
     async with in_transaction():
         updated = await models.Member.filter(id=member_id, tier_id=from_tier_id).update(
@@ -216,7 +217,7 @@ async def change_tier(
         )
         if updated != 1:
             return None
-        return await models.TierChange.create(
+        change = await models.TierChange.create(
             member_id=member_id,
             from_tier_id=from_tier_id,
             to_tier_id=to_tier.id,
@@ -224,6 +225,10 @@ async def change_tier(
             reason=reason,
             changed_by_id=changed_by_id,
         )
+        from_tier = await models.Tier.get(id=from_tier_id)
+        payload = outbox.tier_changed(change, from_tier=from_tier.name, to_tier=to_tier.name, changed_at=change.created_at)
+        await outbox.enqueue(models.WebhookEventType.TIER_CHANGED, payload, member_id=member_id)
+        return change
 
 
 async def evaluate_upgrade(*, member_id: int, now: datetime) -> models.TierChange | None:

@@ -99,8 +99,12 @@ class CatalogFederation:
         failure_threshold: int = FAILURE_THRESHOLD,
         open_seconds: float = OPEN_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        on_call: Callable[[Endpoint, str, float], None] | None = None,
     ) -> None:
+        """`on_call(endpoint, outcome, seconds)` hears of every catalog call made to a partner, for the
+        metrics: outcome "ok", "timeout", "unavailable", "refused" or "error"."""
         self.client = client or PartnerClient()
+        self.on_call = on_call
         self.deadline = deadline
         self.ttl = ttl
         self.failure_threshold = failure_threshold
@@ -255,16 +259,21 @@ class CatalogFederation:
 
     async def _fetch(self, partner_id: int, endpoint: Endpoint) -> list[CatalogItem]:
         breaker = self._breakers.setdefault(partner_id, _Breaker(name=endpoint.name))
+        started = time.perf_counter()
         try:
             raw = await self.client.catalog(endpoint, deadline=self.deadline)
         except Exception as failure:  # noqa: BLE001 - one partner's trouble, whatever it is, must not fail the catalog
             if isinstance(failure, PartnerUnavailable):
                 reason = failure.reason
+                outcome = "timeout" if failure.timed_out else "unavailable"
             elif isinstance(failure, PartnerRefusal):
                 reason = f"refused the catalog request ({failure.code})"
+                outcome = "refused"
             else:
                 logger.exception("partner %s: unexpected failure of the catalog request", endpoint.name)
                 reason = "failed unexpectedly"
+                outcome = "error"
+            self._heard(endpoint, outcome, started)
             breaker.failures += 1
             breaker.last_reason = reason
             if breaker.failures >= self.failure_threshold:
@@ -273,6 +282,7 @@ class CatalogFederation:
                 breaker.opened_at = self._clock()
             timed_out = isinstance(failure, PartnerUnavailable) and failure.timed_out
             raise PartnerUnavailable(endpoint.name, reason, timed_out=timed_out) from None
+        self._heard(endpoint, "ok", started)
         items = []
         for entry in raw[: catalog.MAX_PARTNER_ITEMS]:
             try:
@@ -284,6 +294,13 @@ class CatalogFederation:
         breaker.failures, breaker.opened_at, breaker.last_reason = 0, None, ""
         self._cache[partner_id] = _Cached(endpoint, items, self._clock())
         return items
+
+    def _heard(self, endpoint: Endpoint, outcome: str, started: float) -> None:
+        if self.on_call is not None:
+            try:
+                self.on_call(endpoint, outcome, time.perf_counter() - started)
+            except Exception:  # noqa: BLE001 - a metrics failure must not fail the catalog
+                logger.exception("partner %s: recording the call failed", endpoint.name)
 
     def _circuit(self, breaker: _Breaker, now: float) -> str:
         if breaker.opened_at is None:

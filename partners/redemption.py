@@ -48,7 +48,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
-from domain import catalog, ledger, models, rewards
+from domain import catalog, ledger, models, outbox, rewards
 from domain.catalog import CatalogItem
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.models import EntryKind, EntrySource, MemberStatus, PartnerStatus, RedemptionStatus, VoucherStatus
@@ -414,6 +414,7 @@ async def _issue_by_club(
             issued_at=now,
             expires_at=now + timedelta(days=item.validity_days),
         )
+        await _completed_event(redemption, now)
     return redemption
 
 
@@ -569,7 +570,14 @@ async def complete(redemption_id: int, reward: IssuedReward, *, now: datetime | 
             issued_at=reward.issued_at or now,
             expires_at=reward.expires_at,
         )
+        await _completed_event(redemption, now)
     return True
+
+
+async def _completed_event(redemption: models.Redemption, now: datetime) -> None:
+    """The `redemption.completed` webhook event, in the transaction that completes the redemption."""
+    payload = outbox.redemption_completed(redemption, completed_at=now)
+    await outbox.enqueue(models.WebhookEventType.REDEMPTION_COMPLETED, payload, member_id=redemption.member_id, now=now)
 
 
 async def give_back(

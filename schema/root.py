@@ -13,7 +13,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -41,6 +40,7 @@ from schema.feedback.mutations import FeedbackMutation
 from schema.feedback.queries import FeedbackQuery
 from schema.members.mutations import MemberMutation
 from schema.members.queries import MemberQuery
+from schema.observe import ObservedParserCache
 from schema.partial import PartialErrors
 from schema.partners.counter_queries import PartnerCounterQuery
 from schema.partners.guard import PartnerGuard
@@ -50,7 +50,10 @@ from schema.points.mutations import PointsMutation
 from schema.redemptions.mutations import RedemptionMutation
 from schema.rewards.mutations import RewardMutation
 from schema.rewards.queries import RewardQuery
+from schema.subscriptions import Subscription
 from schema.tiers.queries import TierQuery
+from schema.webhooks.mutations import WebhookMutation
+from schema.webhooks.queries import WebhookQuery
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -92,7 +95,7 @@ class AuthMutation:
     )
 
 
-Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation, RewardMutation, RedemptionMutation))
+Mutation = merge_types("Mutation", (AuthMutation, MemberMutation, BenefitMutation, PointsMutation, EventMutation, FeedbackMutation, CareMutation, PartnerMutation, RewardMutation, RedemptionMutation, WebhookMutation))
 
 
 class Schema(SubgraphSchema):
@@ -115,7 +118,7 @@ def build_schema(*, production: bool = False, expose_sdl: bool = False) -> Schem
 @functools.cache
 def _build_schema(*, production: bool, refuse_sdl: bool) -> Schema:
     extensions = [
-        ParserCache(maxsize=1024),
+        ObservedParserCache(maxsize=1024),  # also names the operation for the metrics and logs (api/metrics.py)
         ValidationCache(maxsize=1024),
         QueryDepthLimiter(max_depth=MAX_DEPTH),
         MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
@@ -131,8 +134,9 @@ def _build_schema(*, production: bool, refuse_sdl: bool) -> Schema:
     if refuse_sdl:
         extensions.append(DisableServiceSDL())
     return Schema(
-        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery, AuditQuery)),
+        query=merge_types("Query", (AuthQuery, _node_query(), MemberQuery, TierQuery, EventQuery, FeedbackQuery, AnalyticsQuery, CareQuery, PartnerQuery, PartnerCounterQuery, RewardQuery, AuditQuery, WebhookQuery)),
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[_per_request(extension) for extension in extensions],
         config=StrawberryConfig(disable_field_suggestions=production),
     )

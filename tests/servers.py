@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -97,13 +98,17 @@ def serve(database_url: str, *, workers: int = 1, env: dict[str, str] | None = N
     with tempfile.TemporaryDirectory(prefix="clubgraph-server-") as folder:
         log = Path(folder) / "server.log"
         with log.open("wb") as sink:
-            process = subprocess.Popen(command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT)
+            # A session of its own: with --workers, killing uvicorn alone would leave its workers running
+            # (with their background jobs and webhook dispatchers) against the next tests' database.
+            process = subprocess.Popen(
+                command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
         running = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
         try:
             _wait_until_healthy(running)
             _wait_for_workers(running, workers)
             yield running
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

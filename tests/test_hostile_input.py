@@ -264,8 +264,9 @@ async def test_a_mutation_over_get_is_refused(server):
     mutation = 'mutation { login(input: {email: "mia@example.com", password: "guess"}) { token } }'
     # when
     response, seconds = await _send(server, "GET", params={"query": mutation})
-    # then
-    assert response.status_code == 400
+    # then: 405, as the GraphQL-over-HTTP spec asks
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert response.text == "mutations are not allowed when using GET"
     assert seconds < DEADLINE
 

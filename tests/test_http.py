@@ -214,7 +214,7 @@ async def test_malformed_json_gets_400(client):
     assert response.text == "Unable to parse request body as JSON"
 
 
-async def test_a_mutation_over_get_is_refused_and_changes_nothing(client):
+async def test_a_mutation_over_get_is_refused_with_405_and_changes_nothing(client):
     # given
     member = await make_member()
     mutation = (
@@ -225,8 +225,9 @@ async def test_a_mutation_over_get_is_refused_and_changes_nothing(client):
     response = await client.get(
         "/graphql", params={"query": mutation}, headers={"Authorization": f"Bearer {member_token(member)}"}
     )
-    # then
-    assert response.status_code == 400
+    # then: GET is for queries only; the GraphQL-over-HTTP spec asks for 405, and HTTP for the Allow header
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert response.text == "mutations are not allowed when using GET"
     assert await models.MemberPreference.filter(member_id=member.id).count() == 0
 

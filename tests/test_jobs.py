@@ -25,6 +25,8 @@ WORK = {
     "event_waitlists_closed": 0,
     "rate_buckets_pruned": 1,
     "sessions_purged": 1,
+    "event_reminders_written": 0,  # webhook events of jobs: tests/test_webhooks.py
+    "expiry_notices_written": 0,
 }
 
 

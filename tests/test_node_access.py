@@ -207,6 +207,27 @@ async def _audit_entry(world: World) -> str:
     return gid("AuditEntry", (await models.AuditEntry.get(request_id="node-access")).id)
 
 
+async def _webhook_endpoint(world: World) -> str:
+    return gid("WebhookEndpoint", (await _webhook_delivery_row(world)).endpoint_id)
+
+
+async def _webhook_delivery(world: World) -> str:
+    return gid("WebhookDelivery", (await _webhook_delivery_row(world)).id)
+
+
+async def _webhook_delivery_row(world: World) -> models.WebhookDelivery:
+    """An endpoint's delivery of an event about the member."""
+    from domain import outbox, webhooks
+
+    now = datetime.now(timezone.utc)
+    await models.WebhookEndpoint.create(
+        url="https://hooks.example/h", secret="whsec_x", event_types=["tier.changed"], created_at=now, updated_at=now
+    )
+    await outbox.enqueue(models.WebhookEventType.TIER_CHANGED, {"member": gid("Member", world.member.id)}, member_id=world.member.id)
+    await webhooks.fan_out()
+    return await models.WebhookDelivery.get()
+
+
 async def _tier(world: World) -> str:
     return gid("Tier", (await models.Tier.get(name="Gold")).id)
 
@@ -255,6 +276,8 @@ ROWS = {
     "Partner":           Row("another partner's record",        _partner,          PARTNER_MANAGER, FRONT_DESK),
     "PartnerApiKey":     Row("another partner's API key",       _partner_api_key,  PARTNER_MANAGER, EVENT_MANAGER),
     "AuditEntry":        Row("an audit line about the member",  _audit_entry,      CLUB_MANAGER,    OWN_MANAGER),
+    "WebhookEndpoint":   Row("a webhook endpoint",              _webhook_endpoint, CLUB_MANAGER,    PARTNER_MANAGER),
+    "WebhookDelivery":   Row("a webhook about the member",      _webhook_delivery, CLUB_MANAGER,    OWN_MANAGER),
     # Every staff role reads the staff (STAFF_READ): none is unprivileged.
     "Staff":             Row("the member's account manager",    _account_manager,  CLUB_MANAGER,    None),
 }

@@ -22,7 +22,7 @@ from tests.factories import make_api_key, make_member, make_partner, make_staff,
 OPERATIONS = {operation.name: operation for operation in persisted.MANIFEST.values()}
 APP_OPERATIONS = {
     "Login", "TokenRefresh", "Logout", "Me", "MemberUpdate", "MemberDataExport", "Rewards", "RewardRedeem", "Events",
-    "EventRegister", "Vouchers",
+    "EventRegister", "Vouchers", "PointsBalanceChanged", "RegistrationChanged",
 }
 ARBITRARY = "{ me { ... on Member { name pointsBalance } } }"
 

@@ -61,6 +61,12 @@ def test_every_variable_is_read():
         "CLUBGRAPH_MAX_QUERY_COST": "2500",
         "CLUBGRAPH_PARTNER_COST_CAPACITY": "300",
         "CLUBGRAPH_PARTNER_COST_PER_SECOND": "0.5",
+        "CLUBGRAPH_WEBHOOK_INTERVAL_SECONDS": "0",
+        "CLUBGRAPH_WEBHOOK_MAX_ATTEMPTS": "3",
+        "CLUBGRAPH_WEBHOOK_BACKOFF_SECONDS": "0.5",
+        "CLUBGRAPH_WEBHOOK_TIMEOUT_SECONDS": "2.5",
+        "CLUBGRAPH_LIVE_CHECK_SECONDS": "2.5",
+        "CLUBGRAPH_METRICS_TOKEN": "scrape-token-0123456789",
     }
     # when
     settings = load_settings(environ)
@@ -86,6 +92,12 @@ def test_every_variable_is_read():
         max_query_cost=2500,
         partner_cost_capacity=300,
         partner_cost_per_second=0.5,
+        webhook_interval_seconds=0,
+        webhook_max_attempts=3,
+        webhook_backoff_seconds=0.5,
+        webhook_timeout_seconds=2.5,
+        live_check_seconds=2.5,
+        metrics_token="scrape-token-0123456789",
     )
     assert settings.production is True
 
@@ -128,6 +140,31 @@ def test_empty_variables_fall_back_to_the_defaults():
             {"CLUBGRAPH_ENV": "Production"},
             "CLUBGRAPH_ENV must be development, production or test, not 'Production'",
             id="environment in capitals",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_WEBHOOK_INTERVAL_SECONDS": "-1"},
+            "CLUBGRAPH_WEBHOOK_INTERVAL_SECONDS must be 0 (off) or a positive number of seconds",
+            id="negative webhook interval",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_WEBHOOK_MAX_ATTEMPTS": "0"},
+            "CLUBGRAPH_WEBHOOK_MAX_ATTEMPTS must be from 1 to 100, not 0",
+            id="no webhook attempt at all",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_WEBHOOK_BACKOFF_SECONDS": "nan"},
+            "CLUBGRAPH_WEBHOOK_BACKOFF_SECONDS must be a number of seconds above 0 and at most 3600",
+            id="webhook backoff not a number",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_WEBHOOK_TIMEOUT_SECONDS": "0"},
+            "CLUBGRAPH_WEBHOOK_TIMEOUT_SECONDS must be a number of seconds above 0 and at most 60",
+            id="webhook attempts without time to answer",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_LIVE_CHECK_SECONDS": "0"},
+            "CLUBGRAPH_LIVE_CHECK_SECONDS must be a number of seconds above 0 and at most 3600",
+            id="subscriptions never check their sign-in",
         ),
         pytest.param(
             {"CLUBGRAPH_MAX_QUERY_COST": "0"}, "CLUBGRAPH_MAX_QUERY_COST must be a positive number", id="no query cost"
@@ -246,6 +283,11 @@ def test_empty_variables_fall_back_to_the_defaults():
             {"CLUBGRAPH_FEDERATION_SDL": "yes"},
             "CLUBGRAPH_FEDERATION_SDL must be 1 or true (on), 0 or false (off), not 'yes'",
             id="federation sdl neither on nor off",
+        ),
+        pytest.param(
+            {"CLUBGRAPH_METRICS_TOKEN": "short-token"},
+            "CLUBGRAPH_METRICS_TOKEN must be at least 16 characters long, or empty (private addresses only)",
+            id="short metrics token",
         ),
         pytest.param(
             {"DATABASE_URL": "mysql://club@localhost/club"},

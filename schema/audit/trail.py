@@ -53,6 +53,33 @@ def note_outcome(response_key: str, outcome: str, member_id: int | None) -> None
 
 
 class AuditTrail(SchemaExtension):
+    async def on_operation(self) -> AsyncIterator[None]:
+        # A subscription's events are executed after `on_execute` has returned (strawberry wraps only
+        # the start of a subscription in it): their reads are noted here, and written per event below.
+        self.events_trail = Trail()
+        token = _trail.set(self.events_trail)
+        try:
+            yield
+        finally:
+            _trail.reset(token)
+
+    async def on_stream_result(self, result: Any) -> AsyncIterator[None]:
+        """A subscription's event: its reads written before it is sent, or no event (as for a query)."""
+        trail, self.events_trail = self.events_trail, Trail()
+        context = self.execution_context.context
+        reads = [
+            AuditRecord(AuditKind.READ, action, member_id=member_id, detail=detail)
+            for (action, member_id), detail in trail.reads.items()
+        ]
+        if reads:
+            try:
+                await audit.record(context.viewer, reads, request_id=context.request_id)
+            except Exception as error:
+                logger.exception("audit rows not written", extra={"request_id": context.request_id})
+                result.data = None
+                result.errors = [GraphQLError("Audit log unavailable", original_error=error)]
+        yield
+
     async def on_execute(self) -> AsyncIterator[None]:
         trail = Trail()
         token = _trail.set(trail)

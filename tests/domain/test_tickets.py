@@ -75,14 +75,21 @@ async def test_the_breach_job_runs_with_the_other_jobs():
     assert (done["tickets_breached"], again["tickets_breached"]) == (1, 0)
 
 
-async def test_the_breach_job_is_one_statement(sql):
+async def test_the_breach_job_is_one_update_and_its_webhook_events_cost_the_same_for_1_and_5_tickets(sql):
     # given
-    await make_ticket(await make_member(), severity=TicketSeverity.CRITICAL, created_at=NOW - timedelta(hours=5))
+    member = await make_member()
+    await make_ticket(member, severity=TicketSeverity.CRITICAL, created_at=NOW - timedelta(hours=5))
     sql.statements.clear()
     # when
     await tickets.flag_breaches(now=NOW)
+    for_one = list(sql.statements)
+    for _ in range(5):
+        await make_ticket(member, severity=TicketSeverity.CRITICAL, created_at=NOW - timedelta(hours=5))
+    sql.statements.clear()
+    await tickets.flag_breaches(now=NOW + timedelta(minutes=1))
     # then
-    assert len(sql.statements) == 1, sql.statements
+    assert len(sql.statements) == len(for_one), sql.statements
+    assert [s for s in for_one if s.startswith('UPDATE "ticket"')] == for_one[:1]
 
 
 # --- breaches at the transition, and as read -------------------------------------------------
