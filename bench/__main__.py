@@ -76,7 +76,7 @@ async def _count_statements(database_url: str, requests: dict[str, tuple[str, st
 
     await open_database(database_url, migrate_schema=False)
     try:
-        app = create_app(Settings(env="production", database_url=database_url, secret_key=SECRET))
+        app = create_app(Settings(env="production", database_url=database_url, secret_key=SECRET, persisted_only=False))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             counts = {}
             for label, (email, password, query, variables) in requests.items():

@@ -146,8 +146,7 @@ def _member_history(
         lot[3], head, last = 0, head + 1, at
 
     for at in times:
-        if last is not None and at < last:
-            at = last  # an expiry took this slot's place earlier on: keep entries in time order
+        # Expiries are dated when the lot ran out (never after this slot): entries stay in time order.
         if head < len(lots) and lots[head][5] <= at:
             expire(max(lots[head][5], last or start))
             continue

@@ -334,6 +334,7 @@ class MemberPreference(Model):
 
     class Meta:
         table = "member_preference"
+        indexes = (("member_id", "id"),)  # the DataLoaders read them by member, in id order
 
 
 class ImportantDate(Model):
@@ -350,6 +351,7 @@ class ImportantDate(Model):
 
     class Meta:
         table = "important_date"
+        indexes = (("member_id", "id"),)  # the DataLoaders read them by member, in id order
 
 
 class Consent(Model):
@@ -396,6 +398,7 @@ class TierChange(Model):
 
     class Meta:
         table = "tier_change"
+        indexes = (("member_id", "id"),)  # a member's tier history, read by member, newest first
 
 
 class IdempotencyRecord(Model):

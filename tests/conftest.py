@@ -66,7 +66,13 @@ async def empty_database(database: str) -> None:
         probe = " UNION ALL ".join(f"SELECT '{table}' AS t WHERE EXISTS (SELECT 1 FROM \"{table}\")" for table in tables)
         used = [row["t"] for row in await connection.execute_query_dict(probe)]
         if used:
-            await connection.execute_script(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE")
+            # DELETE, not TRUNCATE: on a few rows it is many times cheaper (TRUNCATE swaps the
+            # tables' files). Foreign keys are not checked for the cleanup (replica role), so the
+            # order does not matter; ids keep counting up, which no test may rely on anyway.
+            deletes = "".join(f'DELETE FROM "{table}";' for table in used)
+            await connection.execute_script(
+                f"SET session_replication_role = replica;{deletes}SET session_replication_role = DEFAULT;"
+            )
     else:
         # Foreign keys off for the cleanup only, so that the order of the tables does not matter.
         deletes = "".join(f'DELETE FROM "{table}";' for table in _tables())

@@ -20,13 +20,28 @@ MEMBERS, ENTRIES = 200, 6_000
 LOGIN = "mutation($input: LoginInput!) { login(input: $input) { token errors { code } } }"
 
 
+SCHEMA = """
+SELECT 'index ' || indexname || ': ' || indexdef AS definition FROM pg_indexes WHERE schemaname = 'public'
+UNION ALL
+SELECT 'constraint ' || conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+ORDER BY 1
+"""
+
+
+async def _schema() -> list[str]:
+    return [row["definition"] for row in await connections.get("default").execute_query_dict(SCHEMA)]
+
+
 async def test_generates_a_consistent_ledger_that_the_app_can_sign_in_to(database, client):
     # given: the migrated, emptied test database
+    migrated = await _schema()
     started = time.monotonic()
     # when
     figures = await generate(database, members=MEMBERS, entries=ENTRIES, report=lambda _line: None)
     # then: exactly what was asked for, quickly
     assert time.monotonic() - started < 10
+    # the indexes and constraints dropped for the load are back, exactly as the migrations made them
+    assert await _schema() == migrated
     assert await models.Member.all().count() == figures["member"] == MEMBERS
     assert await models.LedgerEntry.all().count() == figures["ledger_entry"] == ENTRIES
     assert await models.PointsLot.all().count() == figures["points_lot"] > 0
