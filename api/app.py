@@ -55,7 +55,7 @@ from domain.db import close_database, open_database
 from domain.viewer import ANONYMOUS, Viewer, partner_viewer
 from domain.webhooks import DeliveryRules, run_dispatcher
 from partners.federation import CatalogFederation
-from partners.protocol import SignatureError, verify
+from domain.signatures import SignatureError, verify
 from partners.redemption import run_reconciler
 from schema import build_schema
 from schema.cost import cost_extension

@@ -20,7 +20,7 @@ from datetime import datetime
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
-from domain import audit, ledger, models
+from domain import audit, ledger, models, sessions
 from domain.errors import DomainError
 from domain.members import new_referral_code
 from domain.models import (
@@ -34,7 +34,7 @@ from domain.models import (
 )
 from domain.policy import Permission, require_permission
 from domain.validation import clean_text
-from domain.viewer import Viewer
+from domain.viewer import Viewer, ViewerKind
 
 ERASED = "[erased]"
 ERASED_REASON = "erased"  # AuthSession.revoked_reason
@@ -73,9 +73,8 @@ async def erase_member(
             )
         await _pseudonymize(member, now)
         await _erase_free_text(member_id, now)
-        sign_ins = models.AuthSession.filter(subject_kind="member", subject_id=member_id)
-        await sign_ins.filter(revoked_at__isnull=True).update(revoked_at=now, revoked_reason=ERASED_REASON)
-        await sign_ins.update(client_address=None)
+        await sessions.revoke_all(subject_kind=ViewerKind.MEMBER, subject_id=member_id, reason=ERASED_REASON, now=now)
+        await models.AuthSession.filter(subject_kind="member", subject_id=member_id).update(client_address=None)
         # In the erasure's own transaction, with its reason: a row exists exactly when the erasure does.
         await audit.record(
             viewer,

@@ -6,7 +6,7 @@ high-entropy random secrets (nothing to brute-force), and it keeps authenticatio
 lookup. The key is shown once, by `create_api_key`. A partner holds at most two live keys, so that it
 can rotate: create the new key, deploy it, revoke the old one.
 
-The signing secret is the HMAC key of the partner protocol (partners/protocol.py), used both ways:
+The signing secret is the HMAC key of the partner protocol (domain/signatures.py), used both ways:
 it is kept as is, since both sides must compute HMACs with it, and shown once by `create_partner`.
 """
 

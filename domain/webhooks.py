@@ -14,19 +14,16 @@ staff retry it (`retry_delivery`).
 
 Each request is a POST of `{"id", "type", "createdAt", "data"}` with `X-Clubgraph-Event-Id`
 (receivers deduplicate on it), `X-Clubgraph-Event-Type`, and the partner protocol's signature
-(partners/protocol.py): `X-Clubgraph-Timestamp` and `X-Clubgraph-Signature: v1=<hex HMAC-SHA256 of
+(domain/signatures.py): `X-Clubgraph-Timestamp` and `X-Clubgraph-Signature: v1=<hex HMAC-SHA256 of
 "<timestamp>." + raw body>`, keyed with the endpoint's secret.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
 import random
 import secrets
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +41,7 @@ from domain.errors import DomainError, NotFound
 from domain.ledger import utcnow
 from domain.models import DeliveryStatus, WebhookEventType
 from domain.policy import Permission, require_permission
+from domain.signatures import signature_headers
 from domain.viewer import Viewer
 
 logger = logging.getLogger("clubgraph.webhooks")
@@ -57,10 +55,6 @@ DELIVERY_CONCURRENCY = 10
 SECRET_PREFIX = "whsec_"
 EVENT_ID_HEADER = "X-Clubgraph-Event-Id"
 EVENT_TYPE_HEADER = "X-Clubgraph-Event-Type"
-# The same headers and scheme as the partner protocol (partners/protocol.py), so that one verifier
-# serves both; written out here because the domain does not import the partners package.
-TIMESTAMP_HEADER = "X-Clubgraph-Timestamp"
-SIGNATURE_HEADER = "X-Clubgraph-Signature"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,20 +235,14 @@ def event_id(pk: int) -> str:
     return f"evt_{pk}"
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    return "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
 def headers_of(endpoint: models.WebhookEndpoint, event: models.OutboxEvent, body: bytes, attempt: int) -> dict[str, str]:
-    timestamp = int(time.time())
     return {
         "Content-Type": "application/json",
         "User-Agent": "clubgraph-webhooks/1",
         EVENT_ID_HEADER: event_id(event.id),
         EVENT_TYPE_HEADER: event.type.value,
         "X-Clubgraph-Delivery-Attempt": str(attempt),
-        TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+        **signature_headers(endpoint.secret, body),
     }
 
 

@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from domain import models
-from partners.protocol import SignatureError, signature_headers, verify
+from domain.signatures import SignatureError, signature_headers, verify
 
 logger = logging.getLogger("clubgraph.partners")
 

@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from partners.catalogs import CATALOGS
-from partners.protocol import SignatureError, signature_headers, verify
+from domain.signatures import SignatureError, signature_headers, verify
 from partners.reference_store import PartnerStore, Refusal
 
 PROTOCOL_VERSION = 1

@@ -22,7 +22,7 @@ from graphql import (
 )
 
 from domain import models
-from partners.protocol import signature_headers
+from domain.signatures import signature_headers
 from schema import build_schema
 from schema.partners.guard import PARTNER_FIELDS
 from tests.factories import (

@@ -18,7 +18,7 @@ import httpx
 
 from domain import models, webhooks
 from domain.models import DeliveryStatus, WebhookEventType
-from partners.protocol import verify
+from domain.signatures import verify
 from tests.factories import gid, make_member, make_staff, make_tiers, staff_token
 from tests.servers import serve
 from tests.webhook_receiver import receiving

@@ -17,7 +17,7 @@ from domain import events, models, outbox, points, tickets, tiers, webhooks
 from domain.models import DeliveryStatus, WebhookEventType
 from domain.viewer import staff_viewer
 from domain.webhooks import DeliveryRules
-from partners.protocol import verify
+from domain.signatures import verify
 from tests.factories import (
     gid,
     gql,

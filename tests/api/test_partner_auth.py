@@ -10,7 +10,7 @@ from unittest.mock import ANY
 import pytest
 
 from domain import models
-from partners.protocol import signature_headers
+from domain.signatures import signature_headers
 from tests.factories import (
     gid,
     make_api_key,

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from partners.protocol import signature_headers, verify
+from domain.signatures import signature_headers, verify
 from tests.servers import REPO, _free_port
 
 SECRET = "test-partner-secret"

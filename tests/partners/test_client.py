@@ -31,7 +31,7 @@ from partners.client import (
     PartnerClient,
     PartnerUnavailable,
 )
-from partners.protocol import signature_headers
+from domain.signatures import signature_headers
 from tests.servers import _free_port
 
 SECRET = "client-test-secret"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from partners.protocol import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, signature_headers, verify
+from domain.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, signature_headers, verify
 
 SECRET = "partner-signing-secret"
 BODY = b'{"redemptionId": "r-1"}'

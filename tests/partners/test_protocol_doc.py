@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from partners.catalogs import WINE
-from partners.protocol import WINDOW_SECONDS, sign
+from domain.signatures import WINDOW_SECONDS, sign
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "partner-protocol.md").read_text()
 

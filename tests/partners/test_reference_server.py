@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from partners.protocol import SignatureError, signature_headers, verify
+from domain.signatures import SignatureError, signature_headers, verify
 from tests.partners.reference import SECRET, PartnerProcess, partner_server
 
 MEMBER = {"reference": "m-7f3a9c", "tier": "Gold"}

@@ -4,7 +4,7 @@ import signal
 
 import httpx
 
-from partners.protocol import signature_headers, verify
+from domain.signatures import signature_headers, verify
 from partners.run_demo import DEMO_PARTNERS, start_demo_partners, stop_demo_partners
 from tests.servers import _free_port
 

@@ -1,4 +1,4 @@
-"""The partner protocol's signatures: HMAC-SHA256 over a timestamp and the raw body, both ways.
+"""Signed requests: HMAC-SHA256 over a timestamp and the raw body, for the partner protocol both ways and webhooks.
 
 The sender puts the Unix time in `X-Clubgraph-Timestamp` and `v1=<hex HMAC of "<timestamp>." + body>`
 in `X-Clubgraph-Signature`, keyed with the partner's signing secret. The receiver recomputes it and
