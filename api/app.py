@@ -58,6 +58,7 @@ from partners.federation import CatalogFederation
 from domain.signatures import SignatureError, verify
 from partners.redemption import run_reconciler
 from schema import build_schema
+from schema.compiled import CompiledQueries
 from schema.cost import cost_extension
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -89,6 +90,9 @@ class GraphQLApp(GraphQL):
         self.settings = settings
         self.federation = CatalogFederation(
             ttl=settings.catalog_ttl_seconds, on_call=metrics.partner_call if metrics is not None else None
+        )
+        self.compiled = (
+            CompiledQueries(self.schema._schema, max_cost=settings.max_query_cost) if settings.compiled_queries else None
         )
         self.rate_limiter = (
             RateLimiter(per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
@@ -223,9 +227,20 @@ class GraphQLApp(GraphQL):
             error = GraphQLError(str(refusal), extensions={"code": refusal.code})
             result = ExecutionResult(data=None, errors=[error], extensions=await cost_extension(context))
         else:
-            result = await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+            result = await self._execute(request, request_adapter, request_data, context, root_value, sub_response)
         if isinstance(result, ExecutionResult):
             self._answered(request, result, sub_response)
+        return result
+
+    async def _execute(self, request: Any, request_adapter: Any, request_data: GraphQLRequestData, context: Context, root_value: Any, sub_response: Response) -> Any:
+        """Through the compiled path when the document has a plan (schema/compiled/), else strawberry's."""
+        if self.compiled is None:
+            return await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+        query, name = request_data.query, request_data.operation_name
+        result = await self.compiled.execute(query, name, request_data.variables, context)
+        if result is None:
+            result = await super().execute_operation(request, request_adapter, request_data, context, root_value, sub_response)
+            self.compiled.learn(query, name, result)
         return result
 
     def _answered(self, request: Request, result: ExecutionResult, sub_response: Response) -> None:

@@ -42,6 +42,8 @@ class Settings:
     # federation gateway, which builds the subgraph's documents from its query plan and holds the
     # apps to the list itself.
     persisted_only: bool = True
+    # Hot query documents skip strawberry's per-field execution (schema/compiled/); 0 turns that off.
+    compiled_queries: bool = True
     max_query_cost: int = 10_000  # a query whose computed cost is higher is refused before it runs (schema/cost.py)
     partner_cost_capacity: int = 1000  # a partner API key's cost budget: what it may spend at once
     partner_cost_per_second: float = 50.0  # how fast that budget refills
@@ -170,6 +172,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         catalog_ttl_seconds=_int(environ, "CLUBGRAPH_CATALOG_TTL_SECONDS", defaults.catalog_ttl_seconds),
         federation_sdl=_bool(environ, "CLUBGRAPH_FEDERATION_SDL", defaults.federation_sdl),
         persisted_only=_bool(environ, "CLUBGRAPH_PERSISTED_ONLY", defaults.persisted_only),
+        compiled_queries=_bool(environ, "CLUBGRAPH_COMPILED_QUERIES", defaults.compiled_queries),
         max_query_cost=_int(environ, "CLUBGRAPH_MAX_QUERY_COST", defaults.max_query_cost),
         partner_cost_capacity=_int(environ, "CLUBGRAPH_PARTNER_COST_CAPACITY", defaults.partner_cost_capacity),
         partner_cost_per_second=_float(environ, "CLUBGRAPH_PARTNER_COST_PER_SECOND", defaults.partner_cost_per_second),

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain import models
 from domain.models import AuditKind
@@ -27,28 +28,45 @@ class AuditRecord:
     detail: dict[str, Any] | None = field(default=None)
 
 
+_COLUMNS = ("at", "kind", "actor_kind", "actor_id", "actor_role", "action", "member_id", "outcome", "request_id", "detail")
+_ROWS_PER_STATEMENT = 1000  # 10,000 parameters: well within SQLite's and PostgreSQL's limits
+
+
 async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: str | None) -> None:
-    """Append the records as the viewer's, at one time, in one INSERT."""
+    """Append the records as the viewer's, at one time, in one INSERT (one per thousand rows, in one transaction).
+
+    Raw SQL with the model fields' own conversions: a page of a hundred members' contacts is two hundred
+    rows, which as model objects cost more than the rest of the request.
+    """
     if not records:
         return
-    now = datetime.now(timezone.utc)
-    await models.AuditEntry.bulk_create(
-        [
-            models.AuditEntry(
-                at=now,
-                kind=item.kind,
-                actor_kind=str(viewer.kind),
-                actor_id=viewer.id,
-                actor_role=str(viewer.role) if viewer.role is not None else None,
-                action=item.action,
-                member_id=item.member_id,
-                outcome=item.outcome,
-                request_id=request_id,
-                detail=item.detail,
-            )
-            for item in records
-        ]
+    fields = models.AuditEntry._meta.fields_map
+    at = fields["at"].to_db_value(datetime.now(timezone.utc), models.AuditEntry)
+    to_json = fields["detail"].to_db_value
+    actor = (str(viewer.kind), viewer.id, str(viewer.role) if viewer.role is not None else None)
+    rows = [
+        (at, item.kind.value, *actor, item.action, item.member_id, item.outcome, request_id,
+         None if item.detail is None else to_json(item.detail, models.AuditEntry))
+        for item in records
+    ]
+    chunks = [rows[start : start + _ROWS_PER_STATEMENT] for start in range(0, len(rows), _ROWS_PER_STATEMENT)]
+    if len(chunks) == 1:
+        await _insert(models.AuditEntry._choose_db(True), chunks[0])
+        return
+    async with in_transaction() as connection:
+        for chunk in chunks:
+            await _insert(connection, chunk)
+
+
+async def _insert(connection: Any, rows: list[tuple[Any, ...]]) -> None:
+    width = len(_COLUMNS)
+    values = ", ".join(
+        "(" + ", ".join(f"${row * width + column + 1}" for column in range(width)) + ")" for row in range(len(rows))
     )
+    sql = f"INSERT INTO audit_entry ({', '.join(_COLUMNS)}) VALUES {values}"
+    if connection.capabilities.dialect == "sqlite":
+        sql = sql.replace("$", "?")
+    await connection.execute_query(sql, [value for row in rows for value in row])
 
 
 def entry_query(

@@ -5,6 +5,8 @@ CLUBGRAPH_TEST_DATABASE=postgres runs the whole suite on PostgreSQL; the default
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import os
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -88,6 +90,14 @@ def settings(database_url: str) -> Settings:
 async def client(settings: Settings, database: str) -> AsyncIterator[httpx.AsyncClient]:
     # The session already opened the database, so the app's own lifespan is not run here.
     transport = httpx.ASGITransport(app=create_app(settings))
+    async with httpx.AsyncClient(transport=transport, base_url="http://clubgraph.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def strawberry_client(settings: Settings, database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app that answers every document through strawberry: compiled queries off."""
+    transport = httpx.ASGITransport(app=create_app(replace(settings, compiled_queries=False)))
     async with httpx.AsyncClient(transport=transport, base_url="http://clubgraph.test") as http:
         yield http
 

@@ -21,9 +21,12 @@ query($first: Int!) {
 }
 """
 
-# One statement per loader: the page, tiers, benefits, account managers, preferences, and the
-# staff who noted the preferences (a second batch of the staff loader, one level deeper).
+# Through strawberry, one statement per loader: the page, tiers, benefits, account managers,
+# preferences, and the staff who noted the preferences (a second batch of the staff loader).
 STATEMENTS_PER_PAGE = 6
+# Through the compiled path (schema/compiled/): the page with its tiers and account managers joined,
+# the benefits, and the preferences with the staff who noted them joined.
+COMPILED_STATEMENTS_PER_PAGE = 3
 
 TIERS = ("Silver", "Gold", "Platinum", "Diamond")
 BENEFITS = {
@@ -80,10 +83,11 @@ def expected_edge(i: int, member: models.Member) -> dict:
     }
 
 
-async def test_a_page_of_fifty_members_costs_as_many_statements_as_a_page_of_one(client, sql):
+async def test_a_page_of_fifty_members_costs_as_many_statements_as_a_page_of_one(strawberry_client, sql):
     # given
     members = await make_fifty_members()
     token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
+    client = strawberry_client
     # when
     sql.statements.clear()
     page_of_one = await gql(client, PAGE, {"first": 1}, token=token)
@@ -98,6 +102,26 @@ async def test_a_page_of_fifty_members_costs_as_many_statements_as_a_page_of_one
     }
     assert len(statements_for_fifty) == len(statements_for_one), "\n".join(statements_for_fifty)
     assert len(statements_for_fifty) == STATEMENTS_PER_PAGE, "\n".join(statements_for_fifty)
+
+
+async def test_the_compiled_page_costs_three_statements_for_one_member_or_fifty(client, sql):
+    # given
+    members = await make_fifty_members()
+    token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
+    await gql(client, PAGE, {"first": 1}, token=token)  # strawberry answers it, and the document is compiled
+    # when
+    sql.statements.clear()
+    page_of_one = await gql(client, PAGE, {"first": 1}, token=token)
+    statements_for_one = list(sql.statements)
+    sql.statements.clear()
+    page_of_fifty = await gql(client, PAGE, {"first": 50}, token=token)
+    statements_for_fifty = list(sql.statements)
+    # then
+    assert page_of_one == {"data": {"members": {"edges": [expected_edge(0, members[0])]}}}
+    assert page_of_fifty == {
+        "data": {"members": {"edges": [expected_edge(i, member) for i, member in enumerate(members)]}}
+    }
+    assert len(statements_for_one) == len(statements_for_fifty) == COMPILED_STATEMENTS_PER_PAGE, "\n".join(statements_for_fifty)
 
 
 NODES = """

@@ -1,0 +1,203 @@
+"""The types the compiled path can answer, as data: each one's table, plain columns, computed fields and relations.
+
+A field missing here makes a document fall back to strawberry, so an entry must answer exactly what
+the type's resolver answers (tests/test_compiled_queries.py compares both paths field by field). The
+rules themselves stay in the domain: permissions from domain/policy.py, the privacy matrix from
+domain/privacy.py; what a resolver does with them (schema/privacy.py) is mirrored here for rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.relay.utils import to_base64
+from tortoise.models import Model
+
+from domain import models, privacy
+from domain.privacy import Access, Sensitive
+from domain.viewer import Viewer
+
+Row = dict[Any, Any]  # a row's columns by name, and its relations by ("one" | "many", response key)
+
+
+@dataclass
+class Run:
+    """One request's execution: who asks, and the sensitive reads to audit (as schema/audit/trail.py notes them)."""
+
+    viewer: Viewer
+    reads: dict[tuple[str, int], None] = field(default_factory=dict)
+
+    def noted(self, action: str, member_id: int) -> None:
+        if not self.viewer.is_member_self(member_id):
+            self.reads.setdefault((action, member_id), None)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A field computed from columns of the row, e.g. a global ID or a field under the privacy matrix."""
+
+    columns: tuple[str, ...]
+    resolve: Callable[[Run, Row], Any]
+
+
+@dataclass(frozen=True)
+class ToOne:
+    """An object behind a foreign key of this table: joined into the same statement."""
+
+    column: str
+    target: str
+
+
+@dataclass(frozen=True)
+class ToMany:
+    """Rows of another table pointing at this one: one statement for all parents of a level.
+
+    `keep(run, parent, rows)` may drop rows the viewer may not see; it reads the parent's `parent_columns`
+    and the rows' `columns`.
+    """
+
+    target: str
+    foreign_key: str
+    order_by: tuple[str, ...] = ("id",)
+    parent_columns: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    keep: Callable[[Run, Row, list[Row]], list[Row]] | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # the GraphQL object type
+    model: type[Model]
+    plain: dict[str, str]  # GraphQL field: column, read as the model field reads it and serialized as the type says
+    computed: dict[str, Computed] = field(default_factory=dict)
+    to_one: dict[str, ToOne] = field(default_factory=dict)
+    to_many: dict[str, ToMany] = field(default_factory=dict)
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+
+def node_id(type_name: str) -> Computed:
+    """The relay global ID, as strawberry encodes it."""
+    return Computed(("id",), lambda run, row: to_base64(type_name, row["id"]))
+
+
+def _member_access(run: Run, field: Sensitive, row: Row) -> Access:
+    return privacy.access(run.viewer, field, member_id=row["id"], account_manager_id=row["account_manager_id"])
+
+
+def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[Any], Any] = lambda value: value) -> Computed:
+    """schema/privacy.py's `reveal` for a member row: the value, its mask, or nothing, and the full read noted."""
+    mask = privacy.MASKS.get(field)
+    refused = privacy.REDACTED if field in privacy.NOT_NULL else None
+
+    def resolve(run: Run, row: Row) -> Any:
+        level = _member_access(run, field, row)
+        value = row[column]
+        if level is Access.FULL:
+            run.noted(action, row["id"])
+            return None if value is None else serialize(value)
+        if level is Access.MASKED and mask is not None and isinstance(value, str):
+            return mask(value)
+        return refused
+
+    return Computed(("id", "account_manager_id", column), resolve)
+
+
+def visible_preferences(run: Run, member: Row, rows: list[Row]) -> list[Row]:
+    """Member.preferences: the staff's private notes only for a reader with full access to notes, noted."""
+    if not any(row["is_private"] for row in rows):
+        return rows
+    if _member_access(run, Sensitive.NOTES, member) is Access.FULL:
+        run.noted("MemberPreference.value", member["id"])
+        return rows
+    return [row for row in rows if not row["is_private"]]
+
+
+def _staff_email(run: Run, row: Row) -> str | None:
+    return row["email"] if run.viewer.is_staff else None
+
+
+def _birthday(value: Any) -> Any:
+    return models.Member._meta.fields_map["birthday"].to_python_value(value).isoformat()
+
+
+ENTITIES: dict[str, Entity] = {
+    entity.name: entity
+    for entity in (
+        Entity(
+            "Member",
+            models.Member,
+            plain={"name": "name", "gender": "gender", "joinedOn": "joined_on", "status": "status", "referralCode": "referral_code"},
+            computed={
+                "id": node_id("Member"),
+                "phone": sensitive(Sensitive.PHONE, "phone", "Member.phone"),
+                "email": sensitive(Sensitive.EMAIL, "email", "Member.email"),
+                "birthday": sensitive(Sensitive.BIRTHDAY, "birthday", "Member.birthday", _birthday),
+            },
+            to_one={"tier": ToOne("tier_id", "Tier"), "accountManager": ToOne("account_manager_id", "Staff")},
+            to_many={
+                "preferences": ToMany(
+                    "MemberPreference",
+                    "member_id",
+                    order_by=("noted_at", "id"),
+                    parent_columns=("id", "account_manager_id"),
+                    columns=("is_private",),
+                    keep=visible_preferences,
+                ),
+                "importantDates": ToMany("ImportantDate", "member_id", order_by=("date", "id")),
+            },
+        ),
+        Entity(
+            "Tier",
+            models.Tier,
+            plain={
+                "name": "name",
+                "rank": "rank",
+                "description": "description",
+                "qualifyingPoints": "qualifying_points",
+                "qualifyingSpend": "qualifying_spend",
+                "qualifyingVisits": "qualifying_visits",
+                "windowMonths": "window_months",
+                "graceDays": "grace_days",
+            },
+            computed={"id": node_id("Tier")},
+            to_many={"benefits": ToMany("Benefit", "tier_id")},
+        ),
+        Entity(
+            "Benefit",
+            models.Benefit,
+            plain={
+                "code": "code",
+                "name": "name",
+                "description": "description",
+                "quota": "quota",
+                "quotaPeriod": "quota_period",
+                "value": "value",
+            },
+            computed={"id": node_id("Benefit")},
+        ),
+        Entity(
+            "Staff",
+            models.Staff,
+            plain={"name": "name", "role": "role"},
+            computed={"id": node_id("Staff"), "email": Computed(("email",), _staff_email)},
+        ),
+        Entity(
+            "MemberPreference",
+            models.MemberPreference,
+            plain={"category": "category", "value": "value", "isPrivate": "is_private", "notedAt": "noted_at"},
+            computed={"id": node_id("MemberPreference")},
+            to_one={"notedBy": ToOne("noted_by_id", "Staff")},
+        ),
+        Entity(
+            "ImportantDate",
+            models.ImportantDate,
+            plain={"kind": "kind", "label": "label", "date": "date"},
+            computed={"id": node_id("ImportantDate")},
+        ),
+    )
+}
