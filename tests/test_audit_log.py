@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -252,3 +253,26 @@ async def test_a_birthday_read_through_the_care_calendar_is_audited_once(client)
     # then
     assert result["data"]["careCalendar"]["edges"][0]["node"]["years"] == soon.year - 1980
     assert await audit_rows() == [("read", "staff", boss.id, "club_manager", "Member.birthday", member.id, "ok", "c1", None)]
+
+
+async def test_concurrent_requests_share_commits_but_each_gets_exactly_its_own_rows(client, sql):
+    # given: 30 members and a club manager who reads their phones and emails, each request a different member
+    manager = await make_staff(models.StaffRole.CLUB_MANAGER)
+    members = [await make_member(phone=f"+4179123{i:04d}") for i in range(30)]
+    query = "query($id: ID!) { member(id: $id) { phone email } }"
+    token = staff_token(manager)
+    await post(client, query, {"id": gid("Member", members[0].id)}, token=token, request_id="warm-up")
+    await models.AuditEntry.all().delete()
+    sql.statements.clear()
+    # when: all at once, so that their rows are written while others are still waiting
+    results = await asyncio.gather(
+        *(post(client, query, {"id": gid("Member", m.id)}, token=token, request_id=f"req-{i}") for i, m in enumerate(members))
+    )
+    # then: every answer, two rows per request naming it, and fewer INSERTs than requests
+    assert [result["data"]["member"]["phone"] for result in results] == [m.phone for m in members]
+    rows = await audit_rows()
+    assert sorted((row[7], row[4], row[5]) for row in rows) == sorted(
+        (f"req-{i}", action, m.id) for i, m in enumerate(members) for action in ("Member.email", "Member.phone")
+    )
+    inserts = [statement for statement in sql.statements if statement.startswith("INSERT INTO audit_entry")]
+    assert 1 <= len(inserts) < len(members)

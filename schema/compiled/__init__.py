@@ -106,8 +106,14 @@ class CompiledQueries:
                 await audit.record(context.viewer, records, request_id=context.request_id)
             except Exception as error:  # as schema/audit/trail.py: no audit row, no answer
                 logger.exception("audit rows not written", extra={"request_id": context.request_id})
-                return ExecutionResult(data=None, errors=[GraphQLError("Audit log unavailable", original_error=error)])
+                return ExecutionResult(data=None, errors=[_unexpected(context.request_id)])
         return ExecutionResult(data=data, errors=None)
+
+
+def _unexpected(request_id: str) -> GraphQLError:
+    """The masked error schema/errors.py's ClientErrors gives strawberry's answers."""
+    message = f"Unexpected error. Quote request id {request_id} when reporting it."
+    return GraphQLError(message, extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
 
 
 def _name_operation(plan: Plan, operation_name: str | None) -> None:

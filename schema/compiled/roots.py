@@ -20,7 +20,7 @@ from schema.base import node_pk_or_none
 from schema.compiled.entities import ENTITIES, Run
 from schema.compiled.shapes import Compiler, Fallback, NotCompilable, Shape, build, fill
 from schema.errors import BadRequest
-from schema.pagination import MAX_PAGE_SIZE, after_key_of
+from schema.pagination import MAX_KEY, MAX_PAGE_SIZE, after_key_of
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class MemberById(Root):
         except GlobalIDValueError:
             raise Fallback from None  # strawberry's error for an ID that is not a global ID
         pk = node_pk_or_none(global_id, "Member")
-        if pk is None or not may_read_member(run.viewer, pk):
+        if pk is None or pk > MAX_KEY or not may_read_member(run.viewer, pk):  # no id column holds more
             return None
         return await _one(run, self.shape, pk, dialect)
 

@@ -150,11 +150,16 @@ def _converter(entity: Entity, column: str, output_type: Any) -> Callable[[Any],
     """From the database's value to the answer's, as the model field reads it and the GraphQL type serializes it;
     None where the database's value is the answer already (text and integers)."""
     model_field = entity.model._meta.fields_map[column]
+    serialize = get_named_type(output_type).serialize
+    if isinstance(model_field, CharEnumFieldInstance):
+        # Stored as the enum's value: its answer, computed once per value here rather than once per row.
+        names = {member.value: serialize(member) for member in model_field.enum_type}
+        return names.__getitem__
     if isinstance(model_field, (CharField, TextField, IntField, BigIntField, SmallIntField)) and not isinstance(
-        model_field, (CharEnumFieldInstance, IntEnumFieldInstance)
+        model_field, IntEnumFieldInstance
     ):
         return None
-    to_python, serialize = model_field.to_python_value, get_named_type(output_type).serialize
+    to_python = model_field.to_python_value
     return lambda value: serialize(to_python(value))
 
 
