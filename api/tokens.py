@@ -50,8 +50,32 @@ def issue_token(
     return jwt.encode(claims, secret_key, algorithm=ALGORITHM), expires_at
 
 
+_VERIFIED_TOKENS = 4096  # a process keeps the bearers of this many tokens it verified last
+
+
 def read_token(token: str, *, secret_key: str) -> Bearer:
-    """The bearer of a token we signed that has not expired; whether its session still stands is asked apart."""
+    """The bearer of a token we signed that has not expired; whether its session still stands is asked apart.
+
+    A token verified once is not decoded again while it lasts: an app sends the same token for its
+    fifteen minutes, and the signature of a given string does not change. Its expiry is checked on
+    every use all the same.
+    """
+    key = (token, secret_key)
+    bearer = _verified.get(key)
+    if bearer is None:
+        bearer = _decode(token, secret_key)
+        _verified[key] = bearer
+        if len(_verified) > _VERIFIED_TOKENS:
+            del _verified[next(iter(_verified))]  # the oldest
+    if bearer.expires_at is not None and bearer.expires_at <= datetime.now(timezone.utc):
+        raise InvalidToken("Signature has expired")
+    return bearer
+
+
+_verified: dict[tuple[str, str], Bearer] = {}
+
+
+def _decode(token: str, secret_key: str) -> Bearer:
     try:
         claims = jwt.decode(
             token, secret_key, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "iat", "sub"]}

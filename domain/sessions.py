@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from domain import audit, models
 from domain.audit import AuditRecord
+from domain.db import fetch_dicts
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.models import AuditKind
 from domain.policy import Permission, require_permission
@@ -125,9 +126,12 @@ async def _standing(subject: Viewer) -> Viewer | None:
 async def is_live(session_id: str, *, now: datetime | None = None) -> bool:
     """Whether the sign-in an access token names still stands: one primary-key lookup."""
     now = now or datetime.now(timezone.utc)
-    # The comparison in SQL: no row to read back and parse on every request.
-    live = await models.AuthSession.filter(id=session_id, revoked_at=None, expires_at__gt=now).exists()
-    return live
+    # On every request: raw SQL, and the comparison made by the database, with no row to read back.
+    expires = models.AuthSession._meta.fields_map["expires_at"].to_db_value(now, models.AuthSession)
+    return bool(await fetch_dicts(_LIVE, [session_id, expires]))
+
+
+_LIVE = "SELECT 1 FROM auth_session WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2"
 
 
 async def revoke(*, session_id: str, reason: str, now: datetime | None = None) -> int:
