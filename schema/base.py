@@ -11,6 +11,7 @@ from strawberry import relay
 
 from api.context import Context
 from domain.errors import DomainError
+from schema.pagination import MAX_KEY
 
 Info: TypeAlias = strawberry.Info[Context, None]
 
@@ -18,8 +19,8 @@ Info: TypeAlias = strawberry.Info[Context, None]
 def node_pk(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
     """The database id behind a global ID of the expected type; anything else is not found."""
     try:
-        if global_id.type_name == type_name:
-            return int(global_id.node_id)
+        if global_id.type_name == type_name and abs(pk := int(global_id.node_id)) <= MAX_KEY:
+            return pk  # a larger one would overflow the id columns of PostgreSQL: no row has it
     except ValueError:
         pass
     raise DomainError("NOT_FOUND", f"{type_name} not found", field=field)
@@ -35,7 +36,7 @@ def node_pk_or_none(global_id: relay.GlobalID, type_name: str, *, missing: int |
 
 def pks(node_ids: Iterable[str]) -> list[int]:
     """Database ids of `node(id:)` lookups; a malformed one becomes 0, which matches no row."""
-    return [int(pk) if pk.isdigit() and len(pk) < 19 else 0 for pk in node_ids]
+    return [int(pk) if pk.isdigit() and int(pk) <= MAX_KEY else 0 for pk in node_ids]
 
 
 async def account_managers_of(info: Info, member_ids: Sequence[int | None]) -> dict[int, int | None]:

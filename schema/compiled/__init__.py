@@ -36,7 +36,8 @@ from schema.compiled.shapes import Compiler, Fallback, NotCompilable, dialect
 from schema.cost import _Lru, requested_cost
 from schema.observe import current_operation
 
-logger = logging.getLogger("clubgraph.audit")
+logger = logging.getLogger("clubgraph.compiled")
+audit_logger = logging.getLogger("clubgraph.audit")
 
 CACHE_SIZE = 1024
 _NOT_SEEN = object()
@@ -99,13 +100,17 @@ class CompiledQueries:
             data = {root.key: await root.resolve(run, coerced, database) for root in plan.roots}
         except Fallback:
             return None
+        except Exception:
+            # Nothing was written: strawberry answers, with its masked error if it fails the same way.
+            logger.warning("compiled plan failed; strawberry answers", exc_info=True, extra={"request_id": context.request_id})
+            return None
         _name_operation(plan, operation_name)
         if run.reads:
             records = [AuditRecord(AuditKind.READ, action, member_id=member_id) for action, member_id in run.reads]
             try:
                 await audit.record(context.viewer, records, request_id=context.request_id)
             except Exception as error:  # as schema/audit/trail.py: no audit row, no answer
-                logger.exception("audit rows not written", extra={"request_id": context.request_id})
+                audit_logger.exception("audit rows not written", extra={"request_id": context.request_id})
                 return ExecutionResult(data=None, errors=[_unexpected(context.request_id)])
         return ExecutionResult(data=data, errors=None)
 

@@ -67,7 +67,7 @@ class MemberById(Root):
         except GlobalIDValueError:
             raise Fallback from None  # strawberry's error for an ID that is not a global ID
         pk = node_pk_or_none(global_id, "Member")
-        if pk is None or pk > MAX_KEY or not may_read_member(run.viewer, pk):  # no id column holds more
+        if pk is None or not 0 < pk <= MAX_KEY or not may_read_member(run.viewer, pk):  # no id column holds others
             return None
         return await _one(run, self.shape, pk, dialect)
 
