@@ -42,6 +42,7 @@ CARE_CALENDAR = {"days": 30, "first": 50}
 POINTS_FLOW_QUERY = """query Flow($from: DateTime!, $to: DateTime!) { analytics {
   pointsFlow(from: $from, to: $to, period: MONTH) { periodStart issued redeemed expired } } }"""
 MANAGER = ("manager@clubgraph.example", "manager-demo")
+FRONT_DESK = ("frontdesk@clubgraph.example", "frontdesk-demo")
 ACCOUNT_MANAGER = ("am@clubgraph.example", "am-demo")  # a third of the members with a manager are hers
 
 
@@ -82,12 +83,11 @@ async def _count_statements(database_url: str, requests: dict[str, tuple[str, st
             for label, (email, password, query, variables) in requests.items():
                 login = {"query": LOGIN, "variables": {"input": {"email": email, "password": password}}}
                 token = (await client.post("/graphql", json=login)).json()["data"]["login"]["token"]
+                request = {"json": {"query": query, "variables": variables}, "headers": {"authorization": f"Bearer {token}"}}
+                # Once before counting: the load repeats the document, so it runs compiled when it can (README).
+                await client.post("/graphql", **request)
                 with StatementCounter() as counter:
-                    response = await client.post(
-                        "/graphql",
-                        json={"query": query, "variables": variables},
-                        headers={"authorization": f"Bearer {token}"},
-                    )
+                    response = await client.post("/graphql", **request)
                 assert not response.json().get("errors"), response.text
                 counts[label] = counter.count
             return counts
@@ -133,6 +133,7 @@ def main() -> None:
                 {
                     "page_50": (*MANAGER, PAGE_QUERY, {"first": 50}),
                     "page_1": (*MANAGER, PAGE_QUERY, {"first": 1}),
+                    "page_front_desk": (*FRONT_DESK, PAGE_QUERY, {"first": 50}),
                     "care_calendar": (*MANAGER, CARE_CALENDAR_QUERY, CARE_CALENDAR),
                     "care_calendar_1": (*MANAGER, CARE_CALENDAR_QUERY, {**CARE_CALENDAR, "first": 1}),
                     "care_calendar_am": (*ACCOUNT_MANAGER, CARE_CALENDAR_QUERY, CARE_CALENDAR),
@@ -161,6 +162,11 @@ def main() -> None:
             member = _login(port, "member@clubgraph.example", "member-demo")
             results["typename"] = _measure("(b) { __typename }", port, "{ __typename }", args)
             results["page"] = _measure("(c) 50-member page", port, PAGE_QUERY, args, variables={"first": 50}, token=manager)
+            # The same page for a reader who sees contacts masked: nothing to audit (README, Benchmark).
+            desk = _login(port, *FRONT_DESK)
+            results["page_front_desk"] = _measure(
+                "(c') 50-member page, front desk", port, PAGE_QUERY, args, variables={"first": 50}, token=desk
+            )
             results["me"] = _measure("(d) me with tier and benefits", port, ME_QUERY, args, token=member)
             account_manager = _login(port, *ACCOUNT_MANAGER)
             results["care_calendar"] = _measure(
@@ -212,7 +218,10 @@ def main() -> None:
             f"{key:<22}{result.rps:>10.1f}{result.rps / baseline:>8.3f}"
             f"{result.percentile(50):>9.2f}{result.percentile(99):>9.2f}{result.errors:>8}"
         )
-    print(f"SQL statements per page query: {page_sql} for 50 members, {page_sql_1} for 1 member")
+    print(
+        f"SQL statements per page query: {page_sql} for 50 members, {page_sql_1} for 1 member, "
+        f"{statements['page_front_desk']} for 50 members as the front desk"
+    )
     print(
         f"SQL statements per care calendar: {statements['care_calendar']} for 50 entries, "
         f"{statements['care_calendar_1']} for 1 (club manager), {statements['care_calendar_am']} (account manager); "
@@ -225,7 +234,11 @@ def main() -> None:
         figures[f"{key}_p99_ms"] = round(result.percentile(99), 2)
         if key != "plain_strawberry":
             figures[f"{key}_ratio"] = round(result.rps / baseline, 3)
-    figures.update(page_sql_statements=page_sql, page_sql_statements_1=page_sql_1)
+    figures.update(
+        page_sql_statements=page_sql,
+        page_sql_statements_1=page_sql_1,
+        page_front_desk_sql_statements=statements["page_front_desk"],
+    )
     figures.update(
         care_calendar_sql_statements=statements["care_calendar"],
         care_calendar_sql_statements_1=statements["care_calendar_1"],
