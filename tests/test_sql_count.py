@@ -83,25 +83,26 @@ def expected_edge(i: int, member: models.Member) -> dict:
     }
 
 
+async def pages_of_one_and_fifty(client, sql, token: str, members: list[models.Member]) -> tuple[int, int]:
+    """The statements of a page of one member, then of fifty, after checking both answers."""
+    counts = []
+    for first in (1, 50):
+        sql.statements.clear()
+        page = await gql(client, PAGE, {"first": first}, token=token)
+        counts.append(len(sql.statements))
+        edges = [expected_edge(i, member) for i, member in enumerate(members[:first])]
+        assert page == {"data": {"members": {"edges": edges}}}, "\n".join(sql.statements)
+    return counts[0], counts[1]
+
+
 async def test_a_page_of_fifty_members_costs_as_many_statements_as_a_page_of_one(strawberry_client, sql):
     # given
     members = await make_fifty_members()
     token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
-    client = strawberry_client
     # when
-    sql.statements.clear()
-    page_of_one = await gql(client, PAGE, {"first": 1}, token=token)
-    statements_for_one = list(sql.statements)
-    sql.statements.clear()
-    page_of_fifty = await gql(client, PAGE, {"first": 50}, token=token)
-    statements_for_fifty = list(sql.statements)
+    for_one, for_fifty = await pages_of_one_and_fifty(strawberry_client, sql, token, members)
     # then
-    assert page_of_one == {"data": {"members": {"edges": [expected_edge(0, members[0])]}}}
-    assert page_of_fifty == {
-        "data": {"members": {"edges": [expected_edge(i, member) for i, member in enumerate(members)]}}
-    }
-    assert len(statements_for_fifty) == len(statements_for_one), "\n".join(statements_for_fifty)
-    assert len(statements_for_fifty) == STATEMENTS_PER_PAGE, "\n".join(statements_for_fifty)
+    assert for_one == for_fifty == STATEMENTS_PER_PAGE
 
 
 async def test_the_compiled_page_costs_three_statements_for_one_member_or_fifty(client, sql):
@@ -110,18 +111,9 @@ async def test_the_compiled_page_costs_three_statements_for_one_member_or_fifty(
     token = staff_token(await make_staff(models.StaffRole.CLUB_MANAGER))
     await gql(client, PAGE, {"first": 1}, token=token)  # strawberry answers it, and the document is compiled
     # when
-    sql.statements.clear()
-    page_of_one = await gql(client, PAGE, {"first": 1}, token=token)
-    statements_for_one = list(sql.statements)
-    sql.statements.clear()
-    page_of_fifty = await gql(client, PAGE, {"first": 50}, token=token)
-    statements_for_fifty = list(sql.statements)
+    for_one, for_fifty = await pages_of_one_and_fifty(client, sql, token, members)
     # then
-    assert page_of_one == {"data": {"members": {"edges": [expected_edge(0, members[0])]}}}
-    assert page_of_fifty == {
-        "data": {"members": {"edges": [expected_edge(i, member) for i, member in enumerate(members)]}}
-    }
-    assert len(statements_for_one) == len(statements_for_fifty) == COMPILED_STATEMENTS_PER_PAGE, "\n".join(statements_for_fifty)
+    assert for_one == for_fifty == COMPILED_STATEMENTS_PER_PAGE
 
 
 NODES = """
