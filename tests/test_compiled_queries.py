@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -342,6 +343,8 @@ def always_strawberry(caller: str) -> str:
 
 # The corpus ----------------------------------------------------------------------------------------
 
+ROOT = Path(__file__).resolve().parent.parent
+
 # bench/__main__.py's PAGE_QUERY, the benchmark's page.
 PAGE = """query Page($first: Int!) { members(first: $first) { edges { node {
   id name email phone status
@@ -351,7 +354,7 @@ PAGE = """query Page($first: Int!) { members(first: $first) { edges { node {
 } } } }"""
 
 MEMBER_FIELDS = """
-  id name gender joinedOn status referralCode phone email birthday
+  id name gender joinedOn status referralCode phone email birthday pointsBalance pointsDebt
   tier {
     id name rank description qualifyingPoints qualifyingSpend qualifyingVisits windowMonths graceDays
     benefits { id code name description quota quotaPeriod value }
@@ -383,6 +386,7 @@ def _first(n: int) -> Callable[[Club], dict[str, Any]]:
 
 CASES = [
     Case("the benchmark's page", PAGE, _first(10)),
+    Case("the apps' persisted Me", (ROOT / "api/persisted/Me.graphql").read_text(), expect=me, operation_name="Me"),
     Case(
         "every registered field on a page",
         f"query($first: Int!) {{ members(first: $first) {{ edges {{ node {{ {MEMBER_FIELDS} }} }} }} }}",
@@ -616,7 +620,7 @@ CASES = [
     ),
     Case(
         "a field the compiled path does not know",
-        "query($first: Int!) { members(first: $first) { edges { node { id name pointsBalance } } } }",
+        "query($first: Int!) { members(first: $first) { edges { node { id name consents { purpose granted } } } } }",
         _first(10),
         always_strawberry,
     ),

@@ -16,8 +16,17 @@ from strawberry.relay.utils import to_base64
 from tortoise.models import Model
 
 from domain import models, privacy
+from domain.policy import may_read_member
 from domain.privacy import Access, Sensitive
 from domain.viewer import Viewer
+
+class NotCompilable(Exception):
+    """The document asks for something the compiled path does not answer: strawberry answers it."""
+
+
+class Fallback(Exception):
+    """This request needs strawberry after all (a refusal, a bad argument): nothing was written, so it starts over."""
+
 
 Row = dict[Any, Any]  # a row's columns by name, and its relations by ("one" | "many", response key)
 
@@ -107,6 +116,17 @@ def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[A
     return Computed(("id", "account_manager_id", column), resolve)
 
 
+def own_figure(column: str) -> Computed:
+    """schema/points/member_fields.py's points fields: the member's and readers of members'; strawberry refuses others."""
+
+    def resolve(run: Run, row: Row) -> Any:
+        if not may_read_member(run.viewer, row["id"]):
+            raise Fallback
+        return row[column]
+
+    return Computed(("id", column), resolve)
+
+
 def visible_preferences(run: Run, member: Row, rows: list[Row]) -> list[Row]:
     """Member.preferences: the staff's private notes only for a reader with full access to notes, noted."""
     if not any(row["is_private"] for row in rows):
@@ -137,6 +157,8 @@ ENTITIES: dict[str, Entity] = {
                 "phone": sensitive(Sensitive.PHONE, "phone", "Member.phone"),
                 "email": sensitive(Sensitive.EMAIL, "email", "Member.email"),
                 "birthday": sensitive(Sensitive.BIRTHDAY, "birthday", "Member.birthday", _birthday),
+                "pointsBalance": own_figure("points_balance"),
+                "pointsDebt": own_figure("points_debt"),
             },
             to_one={"tier": ToOne("tier_id", "Tier"), "accountManager": ToOne("account_manager_id", "Staff")},
             to_many={

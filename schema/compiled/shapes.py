@@ -27,18 +27,12 @@ from tortoise import connections
 from tortoise.fields import BigIntField, CharField, IntField, SmallIntField, TextField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 
-from schema.compiled.entities import ENTITIES, Entity, Row, Run, ToMany
+from schema.compiled.entities import ENTITIES, Entity, Fallback, NotCompilable, Row, Run, ToMany
+
+__all__ = ["Fallback", "NotCompilable"]  # raised here, by the registry and by the roots
 
 # What a field of a shape is: (response key, kind, detail, detail).
 VALUE, COMPUTED, TYPENAME, ONE, MANY = range(5)
-
-
-class NotCompilable(Exception):
-    """The document asks for something the compiled path does not answer: strawberry answers it."""
-
-
-class Fallback(Exception):
-    """This request needs strawberry after all (a refusal, a bad argument): nothing was written, so it starts over."""
 
 
 @dataclass(eq=False)  # compared and hashed by identity: a built object is cached in its row under its shape
