@@ -8,7 +8,7 @@ tier, benefits, account manager and preferences costs three statements whatever 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -183,8 +183,9 @@ class Select:
                 joins.append(f'LEFT JOIN "{joined.entity.table}" {joined_alias} ON {joined_alias}.id = {alias}."{foreign_key}"')
                 subs.append((("one", key), len(columns), add(joined, joined_alias)))
 
-            def read(row: tuple[Any, ...]) -> Row:
-                data: Row = dict(zip(names, row[start:end]))
+            def read(row: Sequence[Any]) -> Row:
+                # The statement's own columns come first: zip stops at the last of them, no slice needed.
+                data: Row = dict(zip(names, row[start:end] if start else row))
                 for key, id_at, read_joined in subs:
                     data[key] = None if row[id_at] is None else read_joined(row)
                 return data
@@ -213,7 +214,7 @@ class Select:
             sql = sql.replace("$", "?")  # SQLite numbers its parameters ?1, ?2...
         _, rows = await connections.get("default").execute_query(sql, params)
         read = self.read
-        return [read(tuple(row)) for row in rows]
+        return [read(row) for row in rows]  # sqlite3.Row and asyncpg.Record both index and slice
 
 
 def dialect() -> str:
