@@ -6,6 +6,7 @@ Nothing updates or deletes an audit row; `record` only ever inserts, many rows i
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import weakref
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -55,8 +57,8 @@ async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: 
         for item in records
     ]
     connection = models.AuditEntry._choose_db(True)
-    if connection is not connections.get("default"):
-        await _insert_all(connection, rows)  # inside a transaction: part of it
+    if isinstance(connection, TransactionalDBClient):
+        await _insert_all(connection, rows)  # inside a transaction: part of it, and gone if it rolls back
         return
     await _group_commit().write(rows)
 
@@ -76,7 +78,8 @@ class _GroupCommit:
         done = asyncio.get_running_loop().create_future()
         self.pending.append((rows, done))
         if self.draining is None or self.draining.done():
-            self.draining = asyncio.create_task(self._drain())
+            # In a context of its own: never inside the transaction of the request that started it.
+            self.draining = asyncio.create_task(self._drain(), context=contextvars.Context())
         await done
 
     async def _drain(self) -> None:

@@ -7,8 +7,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
+import pytest
+from tortoise.transactions import in_transaction
 
-from domain import models
+from domain import audit, models
+from domain.audit import AuditRecord
+from domain.models import AuditKind
+from domain.viewer import staff_viewer
 from schema import build_schema
 from tests.factories import gid, make_member, make_staff, make_tiers, member_token, staff_token
 from tests.test_sql_count import make_fifty_members
@@ -276,3 +281,30 @@ async def test_concurrent_requests_share_commits_but_each_gets_exactly_its_own_r
     )
     inserts = [statement for statement in sql.statements if statement.startswith("INSERT INTO audit_entry")]
     assert 1 <= len(inserts) < len(members)
+
+
+class _Abort(Exception):
+    pass
+
+
+async def test_rows_recorded_in_a_transaction_go_with_it_while_other_requests_keep_theirs(database):
+    # given: a change that records its row in its transaction, then rolls back, while 20 requests
+    # outside any transaction record theirs through the shared INSERT
+    viewer = staff_viewer(1, models.StaffRole.CLUB_MANAGER)
+
+    async def rolled_back_change() -> None:
+        with pytest.raises(_Abort):
+            async with in_transaction():
+                await audit.record(viewer, [AuditRecord(AuditKind.WRITE, "memberUpdate", member_id=99)], request_id="rolled-back")
+                await asyncio.sleep(0.05)  # the others record meanwhile
+                raise _Abort
+
+    async def request(i: int) -> None:
+        await asyncio.sleep(0.001 * (i % 3))
+        await audit.record(viewer, [AuditRecord(AuditKind.READ, "Member.phone", member_id=i)], request_id=f"req-{i}")
+
+    # when: all at once, and none may wait for ever on the others
+    await asyncio.wait_for(asyncio.gather(rolled_back_change(), *(request(i) for i in range(20))), timeout=30)
+    # then: the rolled-back change left no row, and every request its own
+    rows = await models.AuditEntry.all().values_list("request_id", "member_id")
+    assert sorted(rows) == sorted((f"req-{i}", i) for i in range(20))
