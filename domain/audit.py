@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from domain import models
-from domain.db import audit_connection
 from domain.models import AuditKind
 from domain.policy import Permission, require_permission
 from domain.viewer import Viewer
@@ -66,8 +67,7 @@ class _GroupCommit:
     """Rows of concurrent requests written together: each request still waits for the commit holding its own.
 
     The first writer starts a drain task; rows arriving while it writes go into its next INSERT. On
-    SQLite this saves a statement and a synchronous commit per request, and the INSERTs go through
-    the audit log's own connection (domain/db.py), so that other requests' reads need not wait.
+    SQLite this saves a statement and a synchronous commit per request; the rows are the same.
     """
 
     def __init__(self) -> None:
@@ -86,7 +86,7 @@ class _GroupCommit:
         while self.pending:
             batch, self.pending = self.pending, []
             try:
-                await _insert_all(audit_connection(), [row for rows, _ in batch for row in rows])
+                await _insert_all(connections.get("default"), [row for rows, _ in batch for row in rows])
             except Exception as error:  # every writer of the batch learns it: no row, no answer
                 for _, done in batch:
                     if not done.done():
@@ -113,7 +113,7 @@ async def _insert_all(connection: Any, rows: list[tuple[Any, ...]]) -> None:
     if len(rows) <= _ROWS_PER_STATEMENT:
         await _insert(connection, rows)
         return
-    async with connection._in_transaction() as transaction:  # what in_transaction(name) opens
+    async with in_transaction() as transaction:
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             await _insert(transaction, rows[start : start + _ROWS_PER_STATEMENT])
 

@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 from tortoise import Tortoise, connections
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
@@ -49,42 +48,9 @@ async def open_database(database_url: str, *, migrate_schema: bool = True) -> No
             raise
     # Requests run in other tasks than the one that opened the database: let them all find it.
     await Tortoise.init(config=config, _enable_global_fallback=True)
-    await _open_audit_connection(config["connections"]["default"])
-
-
-_audit_connection: BaseDBAsyncClient | None = None
-
-
-async def _open_audit_connection(connection: str | dict[str, Any]) -> None:
-    """SQLite: a connection (and thread) of the audit log's own, for the INSERT that concurrent
-    requests share (domain/audit.py).
-
-    SQLite's one connection runs every statement in turn, so the page of members read behind the
-    audit INSERTs of the requests before it. A second connection writes as a second worker process
-    does: WAL lets the reads go on, and writers take turns through busy_timeout. Rows recorded in a
-    transaction do not come here: they are written in it. The connection stays out of Tortoise's
-    registry, where a second one would make every `in_transaction()` ask which database.
-    """
-    global _audit_connection
-    if not isinstance(connection, dict) or connection["credentials"]["file_path"] == ":memory:":
-        return
-    from domain.sqlite_immediate import ImmediateSqliteClient
-
-    credentials = dict(connection["credentials"])
-    _audit_connection = ImmediateSqliteClient(credentials.pop("file_path"), connection_name="audit", **credentials)
-    await _audit_connection.create_connection(with_db=True)
-
-
-def audit_connection() -> BaseDBAsyncClient:
-    """Where the shared audit INSERT goes: SQLite's audit connection, else the default one (a pool)."""
-    return _audit_connection or connections.get("default")
 
 
 async def close_database() -> None:
-    global _audit_connection
-    if _audit_connection is not None:
-        await _audit_connection.close()
-        _audit_connection = None
     await Tortoise.close_connections()
 
 
