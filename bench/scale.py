@@ -91,33 +91,6 @@ class ScalePostgres(ThrowawayPostgres):
             pass
 
 
-class _Statements(logging.Handler):
-    """The SQL statements Tortoise sends, with their parameters, from its debug log."""
-
-    _logger = logging.getLogger("tortoise.db_client")
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[tuple[str, list]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        # Tortoise logs "%s: %s" % (query, values); keep both apart, to run the query again.
-        if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[0], str):
-            self.statements.append((record.args[0], list(record.args[1] or [])))
-        elif not record.getMessage().startswith(("Created connection", "Closed connection")):
-            self.statements.append((record.getMessage(), []))
-
-    def __enter__(self) -> _Statements:
-        self._previous = self._logger.level
-        self._logger.setLevel(logging.DEBUG)
-        self._logger.addHandler(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._logger.removeHandler(self)
-        self._logger.setLevel(self._previous)
-
-
 async def _explain(database_url: str, requests: dict[str, tuple[tuple[str, str], str, dict]]) -> dict[str, list[tuple[str, str]]]:
     """For each request, run it twice in-process and EXPLAIN (ANALYZE, BUFFERS) every SQL statement the second sent.
 
@@ -128,7 +101,7 @@ async def _explain(database_url: str, requests: dict[str, tuple[tuple[str, str],
 
     from api.app import create_app
     from api.settings import Settings
-    from domain.db import close_database, open_database
+    from domain.db import StatementCounter, close_database, open_database
 
     await open_database(database_url, migrate_schema=False)
     plans: dict[str, list[tuple[str, str]]] = {}
@@ -141,10 +114,10 @@ async def _explain(database_url: str, requests: dict[str, tuple[tuple[str, str],
                 token = (await client.post("/graphql", json=login)).json()["data"]["login"]["token"]
                 request = {"json": {"query": query, "variables": variables}, "headers": {"authorization": f"Bearer {token}"}}
                 await client.post("/graphql", **request)  # the second request is the one measured: compiled if it can be
-                with _Statements() as log:
+                with StatementCounter() as log:
                     response = await client.post("/graphql", **request)
                 assert not response.json().get("errors"), response.text
-                captured[label] = log.statements
+                captured[label] = log.queries
     finally:
         await close_database()
     connection = await asyncpg.connect("postgres://" + database_url.split("://", 1)[1])

@@ -65,7 +65,8 @@ class StatementCounter(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
+        self.statements: list[str] = []  # as logged: the SQL, then its parameters
+        self.queries: list[tuple[str, list[Any]]] = []  # the SQL and its parameters apart, to run it again
 
     @property
     def count(self) -> int:
@@ -73,8 +74,14 @@ class StatementCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
-        if not message.startswith(("Created connection", "Closed connection")):
-            self.statements.append(message)
+        if message.startswith(("Created connection", "Closed connection")):
+            return
+        self.statements.append(message)
+        # Tortoise logs "%s: %s" % (query, values).
+        if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[0], str):
+            self.queries.append((record.args[0], list(record.args[1] or [])))
+        else:
+            self.queries.append((message, []))
 
     def __enter__(self) -> StatementCounter:
         self._previous_level = self._logger.level

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 
 from domain.models import StaffRole
 from domain.viewer import Viewer
@@ -61,6 +62,17 @@ def access(viewer: Viewer, field: Sensitive, *, member_id: int, account_manager_
     if level is Access.OWN_MEMBERS:
         return Access.FULL if account_manager_id == viewer.id else Access.MASKED
     return level
+
+
+def shown(level: Access, field: Sensitive, value: Any) -> Any:
+    """What a reader with this access is shown of the value: itself, its mask (phone, email), or nothing:
+    None, or REDACTED for a field the schema declares non-null."""
+    if level is Access.FULL:
+        return value
+    mask = MASKS.get(field)
+    if level is Access.MASKED and mask is not None and isinstance(value, str):
+        return mask(value)
+    return REDACTED if field in NOT_NULL else None
 
 
 def mask_phone(phone: str) -> str:

@@ -35,11 +35,7 @@ async def reveal(
     level = await access(info, field, member_id=member_id, account_manager_id=account_manager_id)
     if level is Access.FULL:
         noted(info, action, member_id)
-        return value
-    mask = privacy.MASKS.get(field)
-    if level is Access.MASKED and mask is not None and isinstance(value, str):
-        return mask(value)
-    return privacy.REDACTED if field in privacy.NOT_NULL else None
+    return privacy.shown(level, field, value)
 
 
 async def access(info: Info, field: Sensitive, *, member_id: int, account_manager_id: int | None = _LOOK_UP) -> Access:

@@ -99,9 +99,7 @@ def _member_access(run: Run, field: Sensitive, row: Row) -> Access:
 
 
 def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[Any], Any] = lambda value: value) -> Computed:
-    """schema/privacy.py's `reveal` for a member row: the value, its mask, or nothing, and the full read noted."""
-    mask = privacy.MASKS.get(field)
-    refused = privacy.REDACTED if field in privacy.NOT_NULL else None
+    """schema/privacy.py's `reveal` for a member row: what domain/privacy.py shows, and the full read noted."""
 
     def resolve(run: Run, row: Row) -> Any:
         level = _member_access(run, field, row)
@@ -109,9 +107,7 @@ def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[A
         if level is Access.FULL:
             run.noted(action, row["id"])
             return None if value is None else serialize(value)
-        if level is Access.MASKED and mask is not None and isinstance(value, str):
-            return mask(value)
-        return refused
+        return privacy.shown(level, field, value)
 
     return Computed(("id", "account_manager_id", column), resolve)
 
