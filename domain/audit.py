@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import sqlite3
+import threading
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain import models
+from domain.db import log_statement
 from domain.models import AuditKind
 from domain.policy import Permission, require_permission
 from domain.viewer import Viewer
@@ -60,14 +63,142 @@ async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: 
     if isinstance(connection, TransactionalDBClient):
         await _insert_all(connection, rows)  # inside a transaction: part of it, and gone if it rolls back
         return
-    await _group_commit().write(rows)
+    if connection.capabilities.dialect == "sqlite" and connection.filename not in (":memory:", ""):
+        await _sqlite_write(connection, rows)
+    else:
+        await _group_commit().write(rows)
+
+
+class _SQLiteWriter:
+    """Rows written in the thread of Tortoise's SQLite connection, as soon as it is free.
+
+    The next write that thread runs takes the rows of every request waiting then: while it writes, the
+    rows of the requests coming in gather for the next. The event loop only hands rows over and wakes
+    their requests, so a busy loop never leaves the database idle between two writes, as a write task
+    on the loop would.
+
+    The rows go through a connection of the writer's own, in that same thread, so no statement of
+    Tortoise's ever runs at the same time, and Tortoise's count of the rows its statements changed
+    (a connection's `total_changes`) stays its own. A write that finds a transaction open on Tortoise's
+    connection (Tortoise holds its lock for it) leaves its rows for a try a moment later: that
+    transaction holds SQLite's write lock, which it cannot release while the thread waits for it.
+
+    It reaches into aiosqlite (pinned): `_tx`, the queue of the connection's thread, and `_connection`.
+    """
+
+    RETRY_SECONDS = 0.002
+
+    def __init__(self, database: Any, path: str, pragmas: dict[str, Any]) -> None:
+        self.database = weakref.ref(database)  # the aiosqlite connection, whose thread runs the writes
+        self.path, self.pragmas = path, pragmas
+        self.own: sqlite3.Connection | None = None  # opened in that thread, at the first write
+        self.lock = threading.Lock()  # over `pending` and `scheduled`, shared with that thread
+        self.pending: list[tuple[list[tuple[Any, ...]], asyncio.Future[None]]] = []
+        self.scheduled = False
+
+    def write(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[None]:
+        done = asyncio.get_running_loop().create_future()
+        with self.lock:
+            self.pending.append((rows, done))
+            self._schedule()
+        return done
+
+    def _schedule(self) -> None:
+        """With the lock held, in the event loop's thread."""
+        if self.scheduled:
+            return
+        database = self.database()
+        if database is None or database._connection is None:  # closed: no write will come
+            failed, self.pending = self.pending, []
+            _settle([done for _, done in failed], ConnectionError("the database connection is closed"))
+            return
+        self.scheduled = True
+        database._tx.put_nowait((None, self._flush))
+
+    def _retry(self) -> None:
+        with self.lock:
+            if self.pending:
+                self._schedule()
+
+    def _flush(self) -> None:
+        """In the database's thread, between two of Tortoise's calls."""
+        database = self.database()
+        with self.lock:
+            self.scheduled = False
+            batch = self.pending
+            if not batch or database is None:
+                return
+            if database._connection.in_transaction:
+                loop = batch[0][1].get_loop()
+                loop.call_soon_threadsafe(loop.call_later, self.RETRY_SECONDS, self._retry)
+                return
+            self.pending = []
+        error: BaseException | None = None
+        try:
+            if self.own is None:
+                self.own = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                for pragma, value in self.pragmas.items():
+                    self.own.execute(f"PRAGMA {pragma}={value}")
+            _insert_now(self.own, [row for rows, _ in batch for row in rows])
+        except BaseException as caught:  # every writer of the batch learns it: no row, no answer
+            error = caught
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for _, done in batch:
+            by_loop.setdefault(done.get_loop(), []).append(done)
+        for loop, futures in by_loop.items():
+            loop.call_soon_threadsafe(_settle, futures, error)
+
+
+def _insert_now(connection: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """`_insert_all` on the sqlite3 connection itself, in autocommit mode."""
+
+    def insert(part: list[tuple[Any, ...]]) -> None:
+        sql, params = _insert_sql(len(part), "sqlite"), [value for row in part for value in row]
+        log_statement(sql, params)
+        connection.execute(sql, params)
+
+    if len(rows) <= _ROWS_PER_STATEMENT:
+        insert(rows)
+        return
+    connection.execute("BEGIN")
+    try:
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            insert(rows[start : start + _ROWS_PER_STATEMENT])
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for done in futures:
+        if done.done():
+            continue  # its request went away
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+
+_sqlite_writers: weakref.WeakKeyDictionary[Any, _SQLiteWriter] = weakref.WeakKeyDictionary()
+
+
+async def _sqlite_write(client: Any, rows: list[tuple[Any, ...]]) -> None:
+    if client._connection is None:
+        await client.create_connection(with_db=True)  # Tortoise connects at its first statement
+    database = client._connection
+    writer = _sqlite_writers.get(database)
+    if writer is None:
+        writer = _sqlite_writers[database] = _SQLiteWriter(database, client.filename, client.pragmas)
+    await writer.write(rows)
 
 
 class _GroupCommit:
     """Rows of concurrent requests written together: each request still waits for the commit holding its own.
 
-    The first writer starts a drain task; rows arriving while it writes go into its next INSERT. On
-    SQLite this saves a statement and a synchronous commit per request; the rows are the same.
+    The first writer starts a drain task; rows arriving while it writes go into its next INSERT: a
+    statement and a commit per batch instead of per request; the rows are the same. On PostgreSQL;
+    SQLite's rows go through `_SQLiteWriter`.
     """
 
     def __init__(self) -> None:

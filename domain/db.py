@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 from pathlib import Path
 from enum import StrEnum
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
@@ -26,6 +29,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         connection: str | dict[str, Any] = expand_db_url(f"sqlite://{path}")
         connection["engine"] = "domain.sqlite_immediate"
         connection["credentials"].setdefault("busy_timeout", 10_000)
+        connection["credentials"].setdefault("journal_size_limit", 64 * 1024 * 1024)
     else:
         connection = database_url
     return {
@@ -51,7 +55,64 @@ async def open_database(database_url: str, *, migrate_schema: bool = True) -> No
 
 
 async def close_database() -> None:
+    _readers.close()
     await Tortoise.close_connections()
+
+
+class _Readers(threading.local):
+    """Each thread's read-only connection to the SQLite file, opened at its first read.
+
+    A reader of a write-ahead log waits for no writer; `busy_timeout` bounds the rare wait there is
+    (a log being recovered), which would hold the event loop.
+    """
+
+    connection: sqlite3.Connection | None = None
+    path: str | None = None
+
+    def get(self, path: str) -> sqlite3.Connection:
+        if self.connection is None or self.path != path:
+            self.close()
+            connection = sqlite3.connect(path, isolation_level=None)
+            connection.execute("PRAGMA query_only = ON")
+            connection.execute("PRAGMA busy_timeout = 200")
+            self.connection, self.path = connection, path
+        return self.connection
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = self.path = None
+
+
+_readers = _Readers()
+_statements = logging.getLogger("tortoise.db_client")
+
+
+def log_statement(sql: str, params: list[Any]) -> None:
+    """Log a statement run outside Tortoise as Tortoise logs its own, for `StatementCounter`."""
+    if _statements.isEnabledFor(logging.DEBUG):
+        _statements.debug("%s: %s", sql, params)
+
+
+async def read_rows(sql: str, params: list[Any]) -> list[Any]:
+    """The rows (tuples) of a short read, SQL written with PostgreSQL's numbered parameters ($1, $2...).
+
+    On a SQLite file it runs at once, in the event loop's thread, on a read-only connection of its own:
+    it sees every committed write, and waits neither for the writes queued on Tortoise's one connection
+    nor for a hop to that connection's thread, which costs more than a read of a few pages by key.
+    For reads by key and pages of at most a few hundred rows: the loop waits for them. Elsewhere
+    (PostgreSQL, an in-memory database, inside a transaction, which must see its own writes) Tortoise
+    runs it. Logged as Tortoise logs its statements, so `StatementCounter` counts it.
+    """
+    connection = connections.get("default")
+    if connection.capabilities.dialect != "sqlite":
+        return (await connection.execute_query(sql, params))[1]
+    sql = sql.replace("$", "?")
+    path = getattr(connection, "filename", ":memory:")
+    if isinstance(connection, TransactionalDBClient) or path in (":memory:", ""):
+        return (await connection.execute_query(sql, params))[1]
+    log_statement(sql, params)
+    return _readers.get(path).execute(sql, params).fetchall()
 
 
 # For Tortoise's own command line: `tortoise -c domain.db.TORTOISE_ORM makemigrations`.

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from domain import audit, models
 from domain.audit import AuditRecord
-from domain.db import fetch_dicts
+from domain.db import read_rows
 from domain.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied
 from domain.models import AuditKind
 from domain.policy import Permission, require_permission
@@ -128,7 +128,7 @@ async def is_live(session_id: str, *, now: datetime | None = None) -> bool:
     now = now or datetime.now(timezone.utc)
     # On every request: raw SQL, and the comparison made by the database, with no row to read back.
     expires = models.AuthSession._meta.fields_map["expires_at"].to_db_value(now, models.AuthSession)
-    return bool(await fetch_dicts(_LIVE, [session_id, expires]))
+    return bool(await read_rows(_LIVE, [session_id, expires]))
 
 
 _LIVE = "SELECT 1 FROM auth_session WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2"

@@ -308,3 +308,23 @@ async def test_rows_recorded_in_a_transaction_go_with_it_while_other_requests_ke
     # then: the rolled-back change left no row, and every request its own
     rows = await models.AuditEntry.all().values_list("request_id", "member_id")
     assert sorted(rows) == sorted((f"req-{i}", i) for i in range(20))
+
+
+async def test_statements_running_among_audit_writes_count_only_the_rows_they_change(database):
+    # given: twenty members, each to be renamed by a conditional UPDATE, whose count of changed rows
+    # decides races elsewhere (a refresh token rotated once), while twenty requests record audit rows
+    members = [await make_member(name=f"Before {i}") for i in range(20)]
+    viewer = staff_viewer(1, models.StaffRole.CLUB_MANAGER)
+
+    async def rename(member: models.Member) -> int:
+        return await models.Member.filter(id=member.id, name=member.name).update(name=f"After {member.id}")
+
+    async def request(i: int) -> None:
+        records = [AuditRecord(AuditKind.READ, "Member.phone", member_id=member.id) for member in members]
+        await audit.record(viewer, records, request_id=f"req-{i}")
+
+    # when
+    results = await asyncio.gather(*(rename(member) for member in members), *(request(i) for i in range(20)))
+    # then: each UPDATE changed its one row, whatever the INSERTs did meanwhile
+    assert results[:20] == [1] * 20
+    assert await models.AuditEntry.all().count() == 20 * 20

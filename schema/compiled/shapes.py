@@ -27,6 +27,7 @@ from tortoise import connections
 from tortoise.fields import BigIntField, CharField, IntField, SmallIntField, TextField
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 
+from domain.db import read_rows
 from schema.compiled.entities import ENTITIES, Entity, Fallback, NotCompilable, Row, Run, ToMany
 
 __all__ = ["Fallback", "NotCompilable"]  # raised here, by the registry and by the roots
@@ -210,9 +211,7 @@ class Select:
         sql = f"{self.head} WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        if self.dialect == "sqlite":
-            sql = sql.replace("$", "?")  # SQLite numbers its parameters ?1, ?2...
-        _, rows = await connections.get("default").execute_query(sql, params)
+        rows = await read_rows(sql, params)
         read = self.read
         return [read(row) for row in rows]  # sqlite3.Row and asyncpg.Record both index and slice
 
