@@ -11,7 +11,7 @@ import functools
 import sqlite3
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -46,24 +46,44 @@ async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: 
 
     Raw SQL with the model fields' own conversions: a page of a hundred members' contacts is two hundred
     rows, which as model objects cost more than the rest of the request. Outside a transaction, the rows
-    of concurrent requests share one INSERT and one commit (`_GroupCommit`).
+    of concurrent requests share one INSERT and one commit (`_SQLiteWriter`, `_GroupCommit`).
     """
     if not records:
         return
-    fields = models.AuditEntry._meta.fields_map
-    at = fields["at"].to_db_value(datetime.now(timezone.utc), models.AuditEntry)
-    to_json = fields["detail"].to_db_value
-    actor = (str(viewer.kind), viewer.id, str(viewer.role) if viewer.role is not None else None)
+    to_json = models.AuditEntry._meta.fields_map["detail"].to_db_value
+    head = (_now(), *_actor(viewer))
     rows = [
-        (at, item.kind.value, *actor, item.action, item.member_id, item.outcome, request_id,
+        (head[0], item.kind.value, *head[1:], item.action, item.member_id, item.outcome, request_id,
          None if item.detail is None else to_json(item.detail, models.AuditEntry))
         for item in records
     ]
+    await _write(rows)
+
+
+async def record_reads(viewer: Viewer, reads: Iterable[tuple[str, int]], *, request_id: str | None) -> None:
+    """`record` of full reads, as (action, member id) pairs: the rows of AuditRecord(READ, action, member_id).
+
+    For the compiled path's pages of members, without an object per row.
+    """
+    head = (_now(), AuditKind.READ.value, *_actor(viewer))
+    rows = [(*head, action, member_id, "ok", request_id, None) for action, member_id in reads]
+    if rows:
+        await _write(rows)
+
+
+def _now() -> Any:
+    return models.AuditEntry._meta.fields_map["at"].to_db_value(datetime.now(timezone.utc), models.AuditEntry)
+
+
+def _actor(viewer: Viewer) -> tuple[str, int | None, str | None]:
+    return str(viewer.kind), viewer.id, str(viewer.role) if viewer.role is not None else None
+
+
+async def _write(rows: list[tuple[Any, ...]]) -> None:
     connection = models.AuditEntry._choose_db(True)
     if isinstance(connection, TransactionalDBClient):
         await _insert_all(connection, rows)  # inside a transaction: part of it, and gone if it rolls back
-        return
-    if connection.capabilities.dialect == "sqlite" and connection.filename not in (":memory:", ""):
+    elif connection.capabilities.dialect == "sqlite" and connection.filename not in (":memory:", ""):
         await _sqlite_write(connection, rows)
     else:
         await _group_commit().write(rows)

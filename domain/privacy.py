@@ -64,6 +64,27 @@ def access(viewer: Viewer, field: Sensitive, *, member_id: int, account_manager_
     return level
 
 
+class Levels:
+    """`access` for one viewer over many members, each answer computed once.
+
+    `access` depends on the member only through two facts, whether they are the viewer and whether
+    the viewer manages them, so these (with the field) are the key: a page of fifty members asks the
+    matrix a handful of times instead of once per field and member.
+    """
+
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self._known: dict[tuple[Sensitive, bool, bool], Access] = {}
+
+    def of(self, field: Sensitive, *, member_id: int, account_manager_id: int | None) -> Access:
+        viewer = self.viewer
+        key = (field, viewer.is_member_self(member_id), viewer.is_staff and account_manager_id == viewer.id)
+        level = self._known.get(key)
+        if level is None:
+            level = self._known[key] = access(viewer, field, member_id=member_id, account_manager_id=account_manager_id)
+        return level
+
+
 def shown(level: Access, field: Sensitive, value: Any) -> Any:
     """What a reader with this access is shown of the value: itself, its mask (phone, email), or nothing:
     None, or REDACTED for a field the schema declares non-null."""

@@ -28,8 +28,6 @@ from graphql.utilities import get_operation_ast
 from strawberry.types import ExecutionResult
 
 from domain import audit
-from domain.audit import AuditRecord
-from domain.models import AuditKind
 from schema.compiled.entities import Run
 from schema.compiled.roots import Root, compile_root
 from schema.compiled.shapes import Compiler, Fallback, NotCompilable, dialect
@@ -106,9 +104,8 @@ class CompiledQueries:
             return None
         _name_operation(plan, operation_name)
         if run.reads:
-            records = [AuditRecord(AuditKind.READ, action, member_id=member_id) for action, member_id in run.reads]
             try:
-                await audit.record(context.viewer, records, request_id=context.request_id)
+                await audit.record_reads(context.viewer, run.reads, request_id=context.request_id)
             except Exception as error:  # as schema/audit/trail.py: no audit row, no answer
                 audit_logger.exception("audit rows not written", extra={"request_id": context.request_id})
                 return ExecutionResult(data=None, errors=[_unexpected(context.request_id)])

@@ -8,11 +8,11 @@ domain/privacy.py; what a resolver does with them (schema/privacy.py) is mirrore
 
 from __future__ import annotations
 
+from binascii import b2a_base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from strawberry.relay.utils import to_base64
 from tortoise.models import Model
 
 from domain import models, privacy
@@ -36,11 +36,20 @@ class Run:
     """One request's execution: who asks, and the sensitive reads to audit (as schema/audit/trail.py notes them)."""
 
     viewer: Viewer
-    reads: dict[tuple[str, int], None] = field(default_factory=dict)
+    reads: dict[tuple[str, int], None] = field(default_factory=dict)  # (action, member id), in order
+
+    def __post_init__(self) -> None:
+        self._self_id = self.viewer.id if self.viewer.is_member else None  # a member's own reads are not audited
+        self.levels = privacy.Levels(self.viewer)
 
     def noted(self, action: str, member_id: int) -> None:
-        if not self.viewer.is_member_self(member_id):
-            self.reads.setdefault((action, member_id), None)
+        if member_id != self._self_id:
+            self.reads[(action, member_id)] = None
+
+
+def global_id(type_name: str, key: Any) -> str:
+    """strawberry.relay's `to_base64(type_name, key)`, for rows: the same text without its checks of the type."""
+    return b2a_base64(f"{type_name}:{key}".encode(), newline=False).decode()
 
 
 @dataclass(frozen=True)
@@ -91,11 +100,11 @@ class Entity:
 
 def node_id(type_name: str) -> Computed:
     """The relay global ID, as strawberry encodes it."""
-    return Computed(("id",), lambda run, row: to_base64(type_name, row["id"]))
+    return Computed(("id",), lambda run, row: global_id(type_name, row["id"]))
 
 
 def _member_access(run: Run, field: Sensitive, row: Row) -> Access:
-    return privacy.access(run.viewer, field, member_id=row["id"], account_manager_id=row["account_manager_id"])
+    return run.levels.of(field, member_id=row["id"], account_manager_id=row["account_manager_id"])
 
 
 def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[Any], Any] = lambda value: value) -> Computed:

@@ -13,11 +13,10 @@ from graphql import FieldNode, GraphQLError, GraphQLField, GraphQLObjectType, ge
 from graphql.execution.values import get_argument_values
 from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.relay.utils import to_base64
 
 from domain.policy import Permission, has_permission, may_read_member
 from schema.base import node_pk_or_none
-from schema.compiled.entities import ENTITIES, Run
+from schema.compiled.entities import ENTITIES, Run, global_id
 from schema.compiled.shapes import Compiler, Fallback, NotCompilable, Shape, build, fill
 from schema.errors import BadRequest
 from schema.pagination import MAX_KEY, MAX_PAGE_SIZE, after_key_of
@@ -117,7 +116,7 @@ class Members(Root):
             rows = await select.rows("t0.id > $1", [after[1]], limit=first + 1)
         page = rows[:first]
         await fill(run, self.shape, page, dialect)
-        cursors = [to_base64("cursor", str(row["id"])) for row in page]
+        cursors = [global_id("cursor", row["id"]) for row in page]
         out: dict[str, Any] = {}
         for key, part, detail in self.connection:
             if part == EDGES:
