@@ -75,14 +75,18 @@ class Levels:
     def __init__(self, viewer: Viewer) -> None:
         self.viewer = viewer
         self._known: dict[tuple[Sensitive, bool, bool], Access] = {}
+        self._self_id = viewer.id if viewer.is_member else _NOBODY
+        self._manager_id = viewer.id if viewer.is_staff else _NOBODY
 
     def of(self, field: Sensitive, *, member_id: int, account_manager_id: int | None) -> Access:
-        viewer = self.viewer
-        key = (field, viewer.is_member_self(member_id), viewer.is_staff and account_manager_id == viewer.id)
+        key = (field, member_id == self._self_id, account_manager_id == self._manager_id)
         level = self._known.get(key)
         if level is None:
-            level = self._known[key] = access(viewer, field, member_id=member_id, account_manager_id=account_manager_id)
+            level = self._known[key] = access(self.viewer, field, member_id=member_id, account_manager_id=account_manager_id)
         return level
+
+
+_NOBODY = object()  # equal to no id, None included
 
 
 def shown(level: Access, field: Sensitive, value: Any) -> Any:
