@@ -52,9 +52,9 @@ async def record(viewer: Viewer, records: Sequence[AuditRecord], *, request_id: 
     if not records:
         return
     to_json = models.AuditEntry._meta.fields_map["detail"].to_db_value
-    head = (_now(), *_actor(viewer))
+    at, actor = _now(), _actor(viewer)
     rows = [
-        (head[0], item.kind.value, *head[1:], item.action, item.member_id, item.outcome, request_id,
+        (at, item.kind.value, *actor, item.action, item.member_id, item.outcome, request_id,
          None if item.detail is None else to_json(item.detail, models.AuditEntry))
         for item in records
     ]
@@ -147,15 +147,17 @@ class _SQLiteWriter:
         with self.lock:
             self.scheduled = False
             batch = self.pending
-            if not batch or database is None:
+            if not batch:
                 return
-            if database._connection.in_transaction:
+            if database is not None and database._connection.in_transaction:
                 loop = batch[0][1].get_loop()
                 loop.call_soon_threadsafe(loop.call_later, self.RETRY_SECONDS, self._retry)
                 return
             self.pending = []
         error: BaseException | None = None
         try:
+            if database is None:
+                raise ConnectionError("the database connection is closed")
             if self.own is None:
                 self.own = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
                 for pragma, value in self.pragmas.items():

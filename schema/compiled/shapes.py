@@ -166,7 +166,7 @@ class Select:
     """A shape's statement (its joins included) without its WHERE, and how to read its rows."""
 
     head: str  # SELECT ... FROM ... LEFT JOIN ...
-    read: Callable[[tuple[Any, ...]], Row]
+    read: Callable[[Sequence[Any], dict[tuple[int, Any], Row]], Row]  # (row, the joined rows read so far)
     dialect: str
 
     @classmethod
@@ -174,7 +174,7 @@ class Select:
         columns: list[str] = []
         joins: list[str] = []
 
-        def add(shape: Shape, alias: str) -> Callable[[tuple[Any, ...]], Row]:
+        def add(shape: Shape, alias: str) -> Callable[[Sequence[Any], dict[tuple[int, Any], Row]], Row]:
             start = len(columns)
             columns.extend(f'{alias}."{column}"' for column in shape.columns)
             names, end = shape.columns, len(columns)
@@ -184,11 +184,19 @@ class Select:
                 joins.append(f'LEFT JOIN "{joined.entity.table}" {joined_alias} ON {joined_alias}.id = {alias}."{foreign_key}"')
                 subs.append((("one", key), len(columns), add(joined, joined_alias)))
 
-            def read(row: Sequence[Any]) -> Row:
+            def read(row: Sequence[Any], joined_rows: dict[tuple[int, Any], Row]) -> Row:
                 # The statement's own columns come first: zip stops at the last of them, no slice needed.
                 data: Row = dict(zip(names, row[start:end] if start else row))
                 for key, id_at, read_joined in subs:
-                    data[key] = None if row[id_at] is None else read_joined(row)
+                    joined_id = row[id_at]
+                    if joined_id is None:
+                        data[key] = None
+                        continue
+                    # One dict per joined row of the statement: fifty members, four tiers.
+                    joined = joined_rows.get((id_at, joined_id))
+                    if joined is None:
+                        joined = joined_rows[(id_at, joined_id)] = read_joined(row, joined_rows)
+                    data[key] = joined
                 return data
 
             return read
@@ -212,8 +220,8 @@ class Select:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         rows = await read_rows(sql, params)
-        read = self.read
-        return [read(row) for row in rows]  # sqlite3.Row and asyncpg.Record both index and slice
+        read, joined_rows = self.read, {}
+        return [read(row, joined_rows) for row in rows]  # tuples, sqlite3.Row and asyncpg.Record all index and slice
 
 
 def dialect() -> str:
@@ -227,7 +235,7 @@ async def fill(run: Run, shape: Shape, rows: list[Row], dialect: str) -> None:
         canonical: dict[int, Row] = {}
         for row in rows:
             if row[slot] is not None:
-                row[slot] = canonical.setdefault(row[slot]["id"], row[slot])  # fifty members, one tier row
+                canonical.setdefault(row[slot]["id"], row[slot])  # the rows of one statement share it already
         if canonical:
             await fill(run, joined, list(canonical.values()), dialect)
     for key, relation, child in shape.children:
