@@ -28,10 +28,12 @@ import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -91,6 +93,18 @@ class ScalePostgres(ThrowawayPostgres):
             pass
 
 
+def one_execution(sql: str, values: list[Any]) -> list[Any]:
+    """The parameters of one execution of a logged statement: an executemany's are its first row's.
+
+    A statement with one list parameter (`= ANY($1)`) is one execution, not an executemany of its
+    items: the count of its placeholders tells them apart.
+    """
+    placeholders = len(set(re.findall(r"\$(\d+)", sql)))
+    if values and len(values) != placeholders and all(isinstance(value, (list, tuple)) for value in values):
+        return list(values[0])  # the plan of the first row stands for all
+    return values
+
+
 async def _explain(database_url: str, requests: dict[str, tuple[tuple[str, str], str, dict]]) -> dict[str, list[tuple[str, str]]]:
     """For each request, run it twice in-process and EXPLAIN (ANALYZE, BUFFERS) every SQL statement the second sent.
 
@@ -127,8 +141,7 @@ async def _explain(database_url: str, requests: dict[str, tuple[tuple[str, str],
             for sql, values in statements:
                 if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")):
                     continue  # BEGIN, COMMIT, SAVEPOINT...
-                if values and all(isinstance(value, (list, tuple)) for value in values):
-                    values = list(values[0])  # an executemany: the plan of its first row stands for all
+                values = one_execution(sql, values)
                 transaction = connection.transaction()
                 await transaction.start()
                 try:
