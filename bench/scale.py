@@ -96,11 +96,13 @@ class ScalePostgres(ThrowawayPostgres):
 def one_execution(sql: str, values: list[Any]) -> list[Any]:
     """The parameters of one execution of a logged statement: an executemany's are its first row's.
 
-    A statement with one list parameter (`= ANY($1)`) is one execution, not an executemany of its
-    items: the count of its placeholders tells them apart.
+    Tortoise logs both alike, so the values tell: an executemany's are rows, each as long as the
+    statement has placeholders. A statement with one list parameter (`= ANY($1)`) is one execution.
+    Rows exactly as many as the placeholders could be either; they are taken as one execution.
     """
     placeholders = len(set(re.findall(r"\$(\d+)", sql)))
-    if values and len(values) != placeholders and all(isinstance(value, (list, tuple)) for value in values):
+    rows = [value for value in values if isinstance(value, (list, tuple)) and len(value) == placeholders]
+    if values and len(rows) == len(values) != placeholders:
         return list(values[0])  # the plan of the first row stands for all
     return values
 
