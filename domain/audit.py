@@ -23,7 +23,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from domain import models
-from domain.db import log_statement
+from domain.db import log_statement, sqlite_file
 from domain.models import AuditKind
 from domain.policy import Permission, require_permission
 from domain.viewer import Viewer
@@ -84,7 +84,7 @@ async def _write(rows: list[tuple[Any, ...]]) -> None:
     connection = models.AuditEntry._choose_db(True)
     if isinstance(connection, TransactionalDBClient):
         await _insert_all(connection, rows)  # inside a transaction: part of it, and gone if it rolls back
-    elif connection.capabilities.dialect == "sqlite" and connection.filename not in (":memory:", ""):
+    elif sqlite_file(connection) is not None:
         await _sqlite_write(connection, rows)
     else:
         await _group_commit().write(rows)
@@ -214,7 +214,7 @@ async def _sqlite_write(client: Any, rows: list[tuple[Any, ...]]) -> None:
     database = client._connection
     writer = _sqlite_writers.get(database)
     if writer is None:
-        writer = _sqlite_writers[database] = _SQLiteWriter(database, client.filename, client.pragmas)
+        writer = _sqlite_writers[database] = _SQLiteWriter(database, sqlite_file(client), client.pragmas)
     await writer.write(rows)
 
 

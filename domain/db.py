@@ -105,14 +105,20 @@ async def read_rows(sql: str, params: list[Any]) -> list[Any]:
     runs it. Logged as Tortoise logs its statements, so `StatementCounter` counts it.
     """
     connection = connections.get("default")
-    if connection.capabilities.dialect != "sqlite":
-        return (await connection.execute_query(sql, params))[1]
-    sql = sql.replace("$", "?")
-    path = getattr(connection, "filename", ":memory:")
-    if isinstance(connection, TransactionalDBClient) or path in (":memory:", ""):
+    if connection.capabilities.dialect == "sqlite":
+        sql = sql.replace("$", "?")
+    path = None if isinstance(connection, TransactionalDBClient) else sqlite_file(connection)
+    if path is None:
         return (await connection.execute_query(sql, params))[1]
     log_statement(sql, params)
     return _readers.get(path).execute(sql, params).fetchall()
+
+
+def sqlite_file(connection: Any) -> str | None:
+    """The path of the SQLite file behind a Tortoise connection (not a transaction's); None for PostgreSQL
+    or an in-memory database."""
+    path = getattr(connection, "filename", None) if connection.capabilities.dialect == "sqlite" else None
+    return None if path in (None, ":memory:", "") else path
 
 
 # For Tortoise's own command line: `tortoise -c domain.db.TORTOISE_ORM makemigrations`.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 from datetime import datetime, timedelta, timezone
 
 import httpx
 import jwt
 import pytest
+from tortoise.transactions import in_transaction
 
 from domain import models, sessions
 from domain.viewer import member_viewer
@@ -485,3 +487,18 @@ async def test_a_revoked_sign_in_is_refused_by_every_worker_process(database_url
     assert before == [200] * 10
     assert logout == {"data": {"logout": {"endedSessions": 1, "errors": []}}}
     assert after == [401] * 10
+
+
+async def test_the_sign_in_check_inside_a_transaction_sees_its_writes_and_others_only_once_committed():
+    # given: a sign-in started inside a transaction still open
+    member = await make_member()
+    async with in_transaction():
+        grant = await sessions.start(viewer=member_viewer(member.id), client_address=None, ttl_seconds=3600)
+        # when: the check runs in the transaction, and in a task outside it (on SQLite, the read-only connection)
+        inside = await sessions.is_live(grant.session_id)
+        outside = await asyncio.wait_for(
+            asyncio.get_running_loop().create_task(sessions.is_live(grant.session_id), context=contextvars.Context()), 10
+        )
+        # then: the transaction sees its own write; no one else does before the commit
+        assert (inside, outside) == (True, False)
+    assert await sessions.is_live(grant.session_id)
