@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -148,6 +149,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # figures (api/metrics.py): the folder is set before the workers start, and emptied of an earlier run's.
     shared = args.workers > 1 or os.environ.get(MULTIPROC_DIR)
     shared_metrics = multiprocess_directory() if shared else contextlib.nullcontext()
+    # uvicorn shuts down on SIGTERM, then raises it again; by default that would end the process at once,
+    # leaving the demo partners running. As SystemExit it goes through the `finally` below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         with shared_metrics:
             uvicorn.run(
@@ -165,6 +169,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             from partners.run_demo import stop_demo_partners
 
             stop_demo_partners(partners)
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _start_demo_partners(settings: Settings) -> list:

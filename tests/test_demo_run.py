@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
+import pytest
 
 from partners.run_demo import DEMO_PARTNERS
 from tests.servers import REPO, START_TIMEOUT, ServerProcess, _free_port, _wait_until_healthy
@@ -34,7 +35,8 @@ def _free_demo_port_offset() -> int:
     raise RuntimeError("no free ports for the demo partners")
 
 
-def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it(monkeypatch):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it(monkeypatch, stop):
     # given
     port = _free_port()
     monkeypatch.setenv("CLUBGRAPH_DEMO_PORT_OFFSET", str(_free_demo_port_offset()))
@@ -49,7 +51,7 @@ def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it(m
             _wait_until_healthy(server)
             # when
             answer = httpx.post(f"{server.url}/graphql", json={"query": CATALOG}, timeout=START_TIMEOUT).json()
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             process.wait(timeout=30)
         finally:
             if process.poll() is None:
