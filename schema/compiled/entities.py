@@ -28,9 +28,6 @@ class Fallback(Exception):
     """This request needs strawberry after all (a refusal, a bad argument): nothing was written, so it starts over."""
 
 
-Row = dict[Any, Any]  # a row's columns by name, and its relations by ("one" | "many", response key)
-
-
 @dataclass
 class Run:
     """One request's execution: who asks, and the sensitive reads to audit (as schema/audit/trail.py notes them)."""
@@ -54,10 +51,11 @@ def global_id(type_name: str, key: Any) -> str:
 
 @dataclass(frozen=True)
 class Computed:
-    """A field computed from columns of the row, e.g. a global ID or a field under the privacy matrix."""
+    """A field computed from columns of the row, e.g. a global ID or a field under the privacy matrix:
+    `resolve(run, *values)` gets the values of `columns`, in that order."""
 
     columns: tuple[str, ...]
-    resolve: Callable[[Run, Row], Any]
+    resolve: Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,9 @@ class ToOne:
 class ToMany:
     """Rows of another table pointing at this one: one statement for all parents of a level.
 
-    `keep(run, parent, rows)` may drop rows the viewer may not see; it reads the parent's `parent_columns`
-    and the rows' `columns`.
+    `keep(run, parent, rows)` may drop rows the viewer may not see: it gets the values of the parent's
+    `parent_columns` and, for each row, of the rows' `columns` (tuples, in those orders), and answers which
+    rows to keep (booleans in the rows' order), or None for all.
     """
 
     target: str
@@ -81,7 +80,7 @@ class ToMany:
     order_by: tuple[str, ...] = ("id",)
     parent_columns: tuple[str, ...] = ()
     columns: tuple[str, ...] = ()
-    keep: Callable[[Run, Row, list[Row]], list[Row]] | None = None
+    keep: Callable[[Run, tuple[Any, ...], list[tuple[Any, ...]]], list[bool] | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,21 +99,16 @@ class Entity:
 
 def node_id(type_name: str) -> Computed:
     """The relay global ID, as strawberry encodes it."""
-    return Computed(("id",), lambda run, row: global_id(type_name, row["id"]))
-
-
-def _member_access(run: Run, field: Sensitive, row: Row) -> Access:
-    return run.levels.of(field, member_id=row["id"], account_manager_id=row["account_manager_id"])
+    return Computed(("id",), lambda run, key: global_id(type_name, key))
 
 
 def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[Any], Any] = lambda value: value) -> Computed:
     """schema/privacy.py's `reveal` for a member row: what domain/privacy.py shows, and the full read noted."""
 
-    def resolve(run: Run, row: Row) -> Any:
-        level = _member_access(run, field, row)
-        value = row[column]
+    def resolve(run: Run, member_id: int, account_manager_id: int | None, value: Any) -> Any:
+        level = run.levels.of(field, member_id=member_id, account_manager_id=account_manager_id)
         if level is Access.FULL:
-            run.noted(action, row["id"])
+            run.noted(action, member_id)
             return None if value is None else serialize(value)
         return privacy.shown(level, field, value)
 
@@ -124,26 +118,27 @@ def sensitive(field: Sensitive, column: str, action: str, serialize: Callable[[A
 def own_figure(column: str) -> Computed:
     """schema/points/member_fields.py's points fields: the member's and readers of members'; strawberry refuses others."""
 
-    def resolve(run: Run, row: Row) -> Any:
-        if not may_read_member(run.viewer, row["id"]):
+    def resolve(run: Run, member_id: int, value: Any) -> Any:
+        if not may_read_member(run.viewer, member_id):
             raise Fallback
-        return row[column]
+        return value
 
     return Computed(("id", column), resolve)
 
 
-def visible_preferences(run: Run, member: Row, rows: list[Row]) -> list[Row]:
+def visible_preferences(run: Run, member: tuple[Any, ...], rows: list[tuple[Any, ...]]) -> list[bool] | None:
     """Member.preferences: the staff's private notes only for a reader with full access to notes, noted."""
-    if not any(row["is_private"] for row in rows):
-        return rows
-    if _member_access(run, Sensitive.NOTES, member) is Access.FULL:
-        run.noted("MemberPreference.value", member["id"])
-        return rows
-    return [row for row in rows if not row["is_private"]]
+    if not any(is_private for is_private, in rows):
+        return None
+    member_id, account_manager_id = member
+    if run.levels.of(Sensitive.NOTES, member_id=member_id, account_manager_id=account_manager_id) is Access.FULL:
+        run.noted("MemberPreference.value", member_id)
+        return None
+    return [not is_private for is_private, in rows]
 
 
-def _staff_email(run: Run, row: Row) -> str | None:
-    return row["email"] if run.viewer.is_staff else None
+def _staff_email(run: Run, email: str) -> str | None:
+    return email if run.viewer.is_staff else None
 
 
 def _birthday(value: Any) -> Any:

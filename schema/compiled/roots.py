@@ -17,7 +17,7 @@ from strawberry.relay.types import GlobalIDValueError
 from domain.policy import Permission, has_permission, may_read_member
 from schema.base import node_pk_or_none
 from schema.compiled.entities import ENTITIES, Run, global_id
-from schema.compiled.shapes import Compiler, Fallback, NotCompilable, Shape, build, fill
+from schema.compiled.shapes import Compiler, Fallback, NotCompilable, Shape, fill
 from schema.errors import BadRequest
 from schema.pagination import MAX_KEY, MAX_PAGE_SIZE, after_key_of
 
@@ -50,8 +50,9 @@ async def _one(run: Run, shape: Shape, pk: int, dialect: str) -> dict[str, Any] 
     rows = await select.rows("t0.id = $1", [pk])
     if not rows:
         return None
-    await fill(run, shape, rows, dialect)
-    return build(run, shape, rows[0])
+    many: dict[Any, Any] = {}
+    await fill(run, select, rows, many)
+    return select.build(run, rows[0], {}, many)
 
 
 @dataclass(frozen=True)
@@ -114,13 +115,18 @@ class Members(Root):
             rows = await select.rows("1 = 1", [], limit=first + 1)
         else:
             rows = await select.rows("t0.id > $1", [after[1]], limit=first + 1)
-        page = rows[:first]
-        await fill(run, self.shape, page, dialect)
-        cursors = [global_id("cursor", row["id"]) for row in page]
+        page, many = rows[:first], {}
+        await fill(run, select, page, many)
+        cursors = [global_id("cursor", row[0]) for row in page]  # a shape's columns start with its id
         out: dict[str, Any] = {}
         for key, part, detail in self.connection:
             if part == EDGES:
-                out[key] = [self._edge(run, detail, row, cursor) for row, cursor in zip(page, cursors)]
+                build, cache = select.build, {}
+                out[key] = [
+                    {edge_key: cursor if what == CURSOR else build(run, row, cache, many) if what == NODE else constant
+                     for edge_key, what, constant in detail}
+                    for row, cursor in zip(page, cursors)
+                ]
             elif part == PAGE_INFO:
                 facts = {
                     "hasNextPage": len(rows) > first,
@@ -132,12 +138,6 @@ class Members(Root):
             else:
                 out[key] = detail
         return out
-
-    def _edge(self, run: Run, parts: list[tuple[str, int, Any]], row: dict[Any, Any], cursor: str) -> dict[str, Any]:
-        edge: dict[str, Any] = {}
-        for key, part, detail in parts:
-            edge[key] = cursor if part == CURSOR else build(run, self.shape, row) if part == NODE else detail
-        return edge
 
 
 def compile_root(compiler: Compiler, query_type: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Root:

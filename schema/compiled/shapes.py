@@ -8,7 +8,7 @@ tier, benefits, account manager and preferences costs three statements whatever 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from tortoise.fields import BigIntField, CharField, IntField, SmallIntField, Tex
 from tortoise.fields.data import CharEnumFieldInstance, IntEnumFieldInstance
 
 from domain.db import read_rows
-from schema.compiled.entities import ENTITIES, Entity, Fallback, NotCompilable, Row, Run, ToMany
+from schema.compiled.entities import ENTITIES, Entity, Fallback, NotCompilable, Run, ToMany
 
 __all__ = ["Fallback", "NotCompilable"]  # raised here, by the registry and by the roots
 
@@ -122,7 +122,7 @@ class Compiler:
             elif name in entity.computed:
                 computed = entity.computed[name]
                 shape.need(*computed.columns)
-                shape.fields.append((key, COMPUTED, computed.resolve, None))
+                shape.fields.append((key, COMPUTED, computed, None))
             elif name in entity.to_one:
                 relation = entity.to_one[name]
                 shape.need(relation.column)
@@ -158,52 +158,52 @@ def _converter(entity: Entity, column: str, output_type: Any) -> Callable[[Any],
     return lambda value: serialize(to_python(value))
 
 
-# Reading rows -----------------------------------------------------------------------------------------
+# Reading rows and building answers --------------------------------------------------------------------
+
+Builder = Callable[["Run", Sequence[Any], dict[Any, Any], dict[Any, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Select:
-    """A shape's statement (its joins included) without its WHERE, and how to read its rows."""
+    """A shape's statement (its joins included) without its WHERE, and the function building the answer's
+    object from one of its rows.
+
+    The builder is Python source generated for the shape (`source`), as graphql-jit compiles a query
+    and dataclasses write `__init__`: each key of the answer is an expression over the row's tuple, its
+    column at a known place, so no dict of columns is made per row and no field kind is looked up per
+    value. It is called as `build(run, row, cache, many)`: `cache` holds the objects built for joined
+    rows (a page's fifty members share four tiers), `many` the rows of the to-many relations by parent
+    id, read by `fill` before.
+    """
 
     head: str  # SELECT ... FROM ... LEFT JOIN ...
-    read: Callable[[Sequence[Any], dict[tuple[int, Any], Row]], Row]  # (row, the joined rows read so far)
+    build: Builder
+    relations: list[tuple[int, Shape, ToMany]]  # every to-many of the statement's shapes: (parent id's place, child shape, relation)
     dialect: str
+    source: str  # the builder's, for reading and debugging
 
     @classmethod
     def of(cls, shape: Shape, dialect: str) -> Select:
         columns: list[str] = []
         joins: list[str] = []
+        places: dict[int, dict[str, int]] = {}  # by id(shape): its columns' places in the row
 
-        def add(shape: Shape, alias: str) -> Callable[[Sequence[Any], dict[tuple[int, Any], Row]], Row]:
-            start = len(columns)
+        def add(shape: Shape, alias: str) -> None:
+            places[id(shape)] = {column: len(columns) + index for index, column in enumerate(shape.columns)}
             columns.extend(f'{alias}."{column}"' for column in shape.columns)
-            names, end = shape.columns, len(columns)
-            subs = []
-            for key, foreign_key, joined in shape.joins:
+            for _, foreign_key, joined in shape.joins:
                 joined_alias = f"t{len(joins) + 1}"
                 joins.append(f'LEFT JOIN "{joined.entity.table}" {joined_alias} ON {joined_alias}.id = {alias}."{foreign_key}"')
-                subs.append((("one", key), len(columns), add(joined, joined_alias)))
+                add(joined, joined_alias)
 
-            def read(row: Sequence[Any], joined_rows: dict[tuple[int, Any], Row]) -> Row:
-                # The statement's own columns come first: zip stops at the last of them, no slice needed.
-                data: Row = dict(zip(names, row[start:end] if start else row))
-                for key, id_at, read_joined in subs:
-                    joined_id = row[id_at]
-                    if joined_id is None:
-                        data[key] = None
-                        continue
-                    # One dict per joined row of the statement: fifty members, four tiers.
-                    joined = joined_rows.get((id_at, joined_id))
-                    if joined is None:
-                        joined = joined_rows[(id_at, joined_id)] = read_joined(row, joined_rows)
-                    data[key] = joined
-                return data
-
-            return read
-
-        read = add(shape, "t0")
+        add(shape, "t0")
         head = f'SELECT {", ".join(columns)} FROM "{shape.entity.table}" t0 {" ".join(joins)}'
-        return cls(head, read, dialect)
+        code = _Code(dialect, places)
+        body = code.object(shape)
+        source = "\n".join([*code.helpers, f"def build(run, r, cache, many):\n    return {body}\n"])
+        namespace = dict(code.names)
+        exec(compile(source, f"<compiled {shape.entity.name}>", "exec"), namespace)
+        return cls(head, namespace["build"], code.relations, dialect, source)
 
     def any_of(self, column: str, parameter: int) -> str:
         """`t0.column` is one of the values of a list parameter: one statement text whatever the list's length."""
@@ -214,68 +214,115 @@ class Select:
     def list_parameter(self, values: list[int]) -> Any:
         return orjson.dumps(values).decode() if self.dialect == "sqlite" else values
 
-    async def rows(self, where: str, params: list[Any], *, order_by: tuple[str, ...] = ("id",), limit: int | None = None) -> list[Row]:
+    async def rows(self, where: str, params: list[Any], *, order_by: tuple[str, ...] = ("id",), limit: int | None = None) -> list[Any]:
+        """The rows as the driver gives them: tuples, sqlite3.Row or asyncpg.Record, all indexed by place."""
         order = ", ".join(f't0."{column}"' for column in order_by)
         sql = f"{self.head} WHERE {where} ORDER BY {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        rows = await read_rows(sql, params)
-        read, joined_rows = self.read, {}
-        return [read(row, joined_rows) for row in rows]  # tuples, sqlite3.Row and asyncpg.Record all index and slice
+        return await read_rows(sql, params)
+
+
+class _Code:
+    """Writes a Select's builder: an expression per shape over the row `r`, helpers for its relations, and
+    the names (converters, resolvers, shapes) the source refers to."""
+
+    def __init__(self, dialect: str, places: dict[int, dict[str, int]]) -> None:
+        self.dialect, self.places = dialect, places
+        self.names: dict[str, Any] = {}
+        self.helpers: list[str] = []
+        self.relations: list[tuple[int, Shape, ToMany]] = []
+
+    def name(self, value: Any, prefix: str) -> str:
+        name = f"{prefix}_{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def object(self, shape: Shape) -> str:
+        """A dict display of the shape's answer, its keys in the selection's order."""
+        at = self.places[id(shape)]
+        values = []
+        for key, kind, detail, more in shape.fields:
+            if kind == VALUE:
+                value = f"r[{at[detail]}]"
+                if more is not None:
+                    value = f"(None if {value} is None else {self.name(more, 'convert')}({value}))"
+            elif kind == COMPUTED:
+                arguments = "".join(f", r[{at[column]}]" for column in detail.columns)
+                value = f"{self.name(detail.resolve, 'resolve')}(run{arguments})"
+            elif kind == TYPENAME:
+                value = repr(detail)
+            elif kind == ONE:
+                value = f"{self.joined(detail)}(run, r, cache, many)"
+            else:
+                value = f"{self.children(shape, detail, more)}(run, r, cache, many)"
+            values.append(f"{key!r}: {value}")
+        return "{" + ", ".join(values) + "}"
+
+    def joined(self, shape: Shape) -> str:
+        """A helper answering a joined row's object, built once per row of the joined table."""
+        helper, key = self.name(None, "one"), self.name(shape, "shape")
+        self.helpers.append(
+            f"def {helper}(run, r, cache, many):\n"
+            f"    key = r[{self.places[id(shape)]['id']}]\n"
+            "    if key is None:\n"
+            "        return None\n"
+            f"    built = cache.get({key})\n"
+            "    if built is None:\n"
+            f"        built = cache[{key}] = {{}}\n"
+            "    answer = built.get(key)\n"
+            "    if answer is None:\n"
+            f"        answer = built[key] = {self.object(shape)}\n"
+            "    return answer\n"
+        )
+        return helper
+
+    def children(self, parent: Shape, child: Shape, relation: ToMany) -> str:
+        """A helper answering a to-many relation's list: the rows `fill` read, those `keep` keeps."""
+        at = self.places[id(parent)]
+        self.relations.append((at["id"], child, relation))
+        select = child.select(self.dialect)
+        helper, key, build = self.name(None, "many"), self.name(child, "shape"), self.name(select.build, "build")
+        lines = [f"def {helper}(run, r, cache, many):", f"    rows = many[{key}].get(r[{at['id']}], ())"]
+        if relation.keep is not None:
+            child_at = {column: index for index, column in enumerate(child.columns)}
+            parent_values = _tuple(f"r[{at[column]}]" for column in relation.parent_columns)
+            row_values = _tuple(f"row[{child_at[column]}]" for column in relation.columns)
+            lines += [
+                "    if rows:",
+                f"        kept = {self.name(relation.keep, 'keep')}(run, {parent_values}, [{row_values} for row in rows])",
+                "        if kept is not None:",
+                "            rows = [row for row, keep in zip(rows, kept) if keep]",
+            ]
+        lines.append(f"    return [{build}(run, row, cache, many) for row in rows]\n")
+        self.helpers.append("\n".join(lines))
+        return helper
+
+
+def _tuple(items: Iterable[str]) -> str:
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
 def dialect() -> str:
     return connections.get("default").capabilities.dialect
 
 
-async def fill(run: Run, shape: Shape, rows: list[Row], dialect: str) -> None:
-    """Read the to-many relations of these rows and of the rows joined to them: one statement per relation."""
-    for key, _, joined in shape.joins:
-        slot = ("one", key)
-        canonical: dict[int, Row] = {}
-        for row in rows:
-            if row[slot] is not None:
-                canonical.setdefault(row[slot]["id"], row[slot])  # the rows of one statement share it already
-        if canonical:
-            await fill(run, joined, list(canonical.values()), dialect)
-    for key, relation, child in shape.children:
-        slot = ("many", key)
-        parent_ids = list({row["id"]: None for row in rows})
-        select = child.select(dialect)
-        children = await select.rows(
-            select.any_of(relation.foreign_key, 1), [select.list_parameter(parent_ids)], order_by=relation.order_by
+async def fill(run: Run, select: Select, rows: list[Any], many: dict[Any, Any]) -> None:
+    """Read the to-many relations of these rows and of the rows joined to them: one statement per relation
+    with parents, its rows by parent id in `many` under the child shape."""
+    for id_at, child, relation in select.relations:
+        parent_ids = list({row[id_at]: None for row in rows if row[id_at] is not None})
+        if not parent_ids:
+            many[child] = {}
+            continue
+        child_select = child.select(select.dialect)
+        children = await child_select.rows(
+            child_select.any_of(relation.foreign_key, 1), [child_select.list_parameter(parent_ids)], order_by=relation.order_by
         )
-        await fill(run, child, children, dialect)
-        grouped: dict[int, list[Row]] = {}
+        await fill(run, child_select, children, many)
+        foreign_key_at = child.columns.index(relation.foreign_key)  # the child's own columns come first
+        grouped: dict[Any, list[Any]] = {}
         for row in children:
-            grouped.setdefault(row[relation.foreign_key], []).append(row)
-        for row in rows:
-            row[slot] = grouped.get(row["id"], [])
-
-
-def build(run: Run, shape: Shape, row: Row) -> dict[str, Any]:
-    """The answer's object for a row, its keys in the order of the selection set."""
-    out: dict[str, Any] = {}
-    for key, kind, detail, more in shape.fields:
-        if kind == VALUE:
-            value = row[detail]
-            out[key] = value if more is None or value is None else more(value)
-        elif kind == COMPUTED:
-            out[key] = detail(run, row)
-        elif kind == TYPENAME:
-            out[key] = detail
-        elif kind == ONE:
-            joined = row[("one", key)]
-            if joined is None:
-                out[key] = None
-            else:
-                built = joined.get(detail)
-                if built is None:
-                    built = joined[detail] = build(run, detail, joined)
-                out[key] = built
-        else:
-            children = row[("many", key)]
-            if more.keep is not None:
-                children = more.keep(run, row, children)
-            out[key] = [build(run, detail, child) for child in children]
-    return out
+            grouped.setdefault(row[foreign_key_at], []).append(row)
+        many[child] = grouped

@@ -157,7 +157,8 @@ async def test_an_endless_catalog_is_cut_off_once_over_the_cap(partner, client):
     sent = sum(state.streamed)
     await asyncio.sleep(0.2)
     assert sum(state.streamed) == sent, "the partner is still sending: the connection was not dropped"
-    assert sent < 2 * CATALOG_MAX_BYTES
+    # What the partner counts as sent includes what the kernel buffers on both ends of the loopback
+    # connection (tens of megabytes at most), so it bounds nothing about what the client read.
 
 
 @pytest.mark.parametrize(("padding", "refused"), [(ANSWER_MAX_BYTES - 1_000, False), (ANSWER_MAX_BYTES, True)])
