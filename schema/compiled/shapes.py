@@ -173,7 +173,8 @@ class Select:
     column at a known place, so no dict of columns is made per row and no field kind is looked up per
     value. It is called as `build(run, row, cache, many)`: `cache` holds the objects built for joined
     rows (a page's fifty members share four tiers), `many` the rows of the to-many relations by parent
-    id, read by `fill` before.
+    id, read by `fill` before. The source holds no text of the request's: response keys are GraphQL
+    names, validated, and written with `repr`.
     """
 
     head: str  # SELECT ... FROM ... LEFT JOIN ...
@@ -232,9 +233,15 @@ class _Code:
         self.names: dict[str, Any] = {}
         self.helpers: list[str] = []
         self.relations: list[tuple[int, Shape, ToMany]] = []
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}_{self.count}"
 
     def name(self, value: Any, prefix: str) -> str:
-        name = f"{prefix}_{len(self.names)}"
+        """A name in the builder's source for a value of this process: a converter, a resolver, a shape."""
+        name = self.fresh(prefix)
         self.names[name] = value
         return name
 
@@ -261,7 +268,7 @@ class _Code:
 
     def joined(self, shape: Shape) -> str:
         """A helper answering a joined row's object, built once per row of the joined table."""
-        helper, key = self.name(None, "one"), self.name(shape, "shape")
+        helper, key = self.fresh("one"), self.name(shape, "shape")
         self.helpers.append(
             f"def {helper}(run, r, cache, many):\n"
             f"    key = r[{self.places[id(shape)]['id']}]\n"
@@ -282,7 +289,7 @@ class _Code:
         at = self.places[id(parent)]
         self.relations.append((at["id"], child, relation))
         select = child.select(self.dialect)
-        helper, key, build = self.name(None, "many"), self.name(child, "shape"), self.name(select.build, "build")
+        helper, key, build = self.fresh("many"), self.name(child, "shape"), self.name(select.build, "build")
         lines = [f"def {helper}(run, r, cache, many):", f"    rows = many[{key}].get(r[{at['id']}], ())"]
         if relation.keep is not None:
             child_at = {column: index for index, column in enumerate(child.columns)}
