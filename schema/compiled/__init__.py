@@ -5,8 +5,9 @@ a completion step per field, about 13 µs each, so a page of fifty members (abou
 most of its time there rather than in SQL. Here a document strawberry has answered once without errors
 is compiled into a plan (shapes.py): the columns, joins and child statements it needs, and the order of
 its answer's keys. The next requests of that document run the plan: a few statements that select just
-those columns, rows read as tuples, and the answer built as plain dicts with the same rules as the
-resolvers (entities.py): the privacy matrix, the audit of full reads, permissions.
+those columns, rows read as tuples, and the answer built as plain dicts, by a function generated per
+object selected (shapes.py), with the same rules as the resolvers (entities.py): the privacy matrix,
+the audit of full reads, permissions.
 
 A document is compiled only when everything it asks for is registered (entities.py, roots.py), and a
 request runs its plan only when nothing in it needs strawberry: a partner (cost budgets), a refusal,

@@ -1,5 +1,6 @@
 """Shapes: a selection set on one of the registered types (entities.py), compiled into the columns to read,
-the joins and child statements that read them, and the order of the answer's keys.
+the joins and child statements that read them, and a function building the answer's objects from the
+rows, its keys in the selection's order.
 
 A to-one relation (a member's tier) is joined into its parent's statement; a to-many relation (a
 member's preferences) is one statement for all the parents of a level, so a page of fifty members with
