@@ -161,7 +161,7 @@ def _converter(entity: Entity, column: str, output_type: Any) -> Callable[[Any],
 
 # Reading rows and building answers --------------------------------------------------------------------
 
-Builder = Callable[["Run", Sequence[Any], dict[Any, Any], dict[Any, Any]], dict[str, Any]]
+Builder = Callable[[Run, Sequence[Any], dict[Any, Any], dict[Any, Any]], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -269,15 +269,15 @@ class _Code:
 
     def joined(self, shape: Shape) -> str:
         """A helper answering a joined row's object, built once per row of the joined table."""
-        helper, key = self.fresh("one"), self.name(shape, "shape")
+        helper, shape_name = self.fresh("one"), self.name(shape, "shape")
         self.helpers.append(
             f"def {helper}(run, r, cache, many):\n"
             f"    key = r[{self.places[id(shape)]['id']}]\n"
             "    if key is None:\n"
             "        return None\n"
-            f"    built = cache.get({key})\n"
+            f"    built = cache.get({shape_name})\n"
             "    if built is None:\n"
-            f"        built = cache[{key}] = {{}}\n"
+            f"        built = cache[{shape_name}] = {{}}\n"
             "    answer = built.get(key)\n"
             "    if answer is None:\n"
             f"        answer = built[key] = {self.object(shape)}\n"
@@ -290,8 +290,8 @@ class _Code:
         at = self.places[id(parent)]
         self.relations.append((at["id"], child, relation))
         select = child.select(self.dialect)
-        helper, key, build = self.fresh("many"), self.name(child, "shape"), self.name(select.build, "build")
-        lines = [f"def {helper}(run, r, cache, many):", f"    rows = many[{key}].get(r[{at['id']}], ())"]
+        helper, shape_name, build = self.fresh("many"), self.name(child, "shape"), self.name(select.build, "build")
+        lines = [f"def {helper}(run, r, cache, many):", f"    rows = many[{shape_name}].get(r[{at['id']}], ())"]
         if relation.keep is not None:
             child_at = {column: index for index, column in enumerate(child.columns)}
             parent_values = _tuple(f"r[{at[column]}]" for column in relation.parent_columns)
