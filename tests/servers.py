@@ -10,10 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from tests.factories import SECRET_KEY
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
+PORT_ATTEMPTS = 3
+
+T = TypeVar("T")
 
 
 def _free_port() -> int:
@@ -52,18 +56,32 @@ class ServerProcess:
             pytest.fail(f"the server did not stop within {STOP_TIMEOUT} s after SIGTERM:\n{self.output()}")
 
 
-def _wait_until_healthy(server: ServerProcess) -> None:
+def _wait_until_healthy(server: Any) -> bool:
+    """True once the server (a ServerProcess or a partner's) answers /health; False when it exited because
+    another process took its port between `_free_port` and its bind (the suite's two passes run side by
+    side), for the caller to start it again on another port. Any other exit fails the test."""
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
+            if "address already in use" in server.output():
+                return False
             pytest.fail(f"the server exited with status {server.process.returncode}:\n{server.output()}")
         try:
             if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
-                return
+                return True
         except httpx.TransportError:
             pass
         time.sleep(0.1)
     pytest.fail(f"the server did not answer /health within {START_TIMEOUT} s:\n{server.output()}")
+
+
+def start_on_a_free_port(start: Callable[[int], T]) -> T:
+    """`start(port)` on a free loopback port, again on another if that one was taken before the bind."""
+    for _ in range(PORT_ATTEMPTS):
+        server = start(_free_port())
+        if _wait_until_healthy(server):
+            return server
+    pytest.fail(f"{PORT_ATTEMPTS} ports in a row were taken before the server could bind them")
 
 
 def _wait_for_workers(server: ServerProcess, workers: int) -> None:
@@ -82,7 +100,6 @@ def serve(database_url: str, *, workers: int = 1, env: dict[str, str] | None = N
 
     `env` adds environment variables, or overrides the test ones (CLUBGRAPH_ENV, for one).
     """
-    port = _free_port()
     environ = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -93,22 +110,28 @@ def serve(database_url: str, *, workers: int = 1, env: dict[str, str] | None = N
         "CLUBGRAPH_RATE_LIMIT_PER_SECOND": "0",
         **(env or {}),
     }
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     with tempfile.TemporaryDirectory(prefix="clubgraph-server-") as folder:
-        log = Path(folder) / "server.log"
-        with log.open("wb") as sink:
-            # A session of its own: with --workers, killing uvicorn alone would leave its workers running
-            # (with their background jobs and webhook dispatchers) against the next tests' database.
-            process = subprocess.Popen(
-                command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        running = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
+        started: list[ServerProcess] = []
+
+        def start(port: int) -> ServerProcess:
+            command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory"]
+            command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+            log = Path(folder) / f"server-{port}.log"
+            with log.open("wb") as sink:
+                # A session of its own: with --workers, killing uvicorn alone would leave its workers running
+                # (with their background jobs and webhook dispatchers) against the next tests' database.
+                process = subprocess.Popen(
+                    command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+                )
+            started.append(ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log))
+            return started[-1]
+
         try:
-            _wait_until_healthy(running)
+            running = start_on_a_free_port(start)
             _wait_for_workers(running, workers)
             yield running
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            for server in started:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(server.process.pid, signal.SIGKILL)
+                server.process.wait()

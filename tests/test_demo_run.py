@@ -48,7 +48,7 @@ def test_the_demo_run_serves_the_club_with_its_partners_and_stops_them_with_it(m
             process = subprocess.Popen(command, cwd=REPO, env=environ, stdout=sink, stderr=subprocess.STDOUT)
         server = ServerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
         try:
-            _wait_until_healthy(server)
+            assert _wait_until_healthy(server), f"its port was taken before it could bind it:\n{server.output()}"
             # when
             answer = httpx.post(f"{server.url}/graphql", json={"query": CATALOG}, timeout=START_TIMEOUT).json()
             process.send_signal(stop)

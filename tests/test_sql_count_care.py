@@ -8,23 +8,22 @@ from datetime import date, datetime, timedelta, timezone
 from domain import models
 from tests.factories import gql, make_interaction, make_member, make_staff, make_task, make_tiers, staff_token
 
-TODAY = datetime.now(timezone.utc).date()
-
-
 def birthday_in(days: int) -> date:
-    on = TODAY + timedelta(days=days)
+    """Today at the call, not at import: the suite may run over midnight."""
+    on = datetime.now(timezone.utc).date() + timedelta(days=days)
     return (on - timedelta(days=1) if (on.month, on.day) == (2, 29) else on).replace(year=1980)
 
 
 async def fifty_members_with_care() -> tuple[models.Staff, models.Staff]:
-    """Fifty members of three account managers, birthdays over the next 10 days, each with two
-    interactions recorded by two different desks, and a task each completed by the boss."""
+    """Fifty members of three account managers, birthdays over the next 1 to 10 days (still within the
+    calendar's 14 if midnight passes before the query), each with two interactions recorded by two
+    different desks, and a task each completed by the boss."""
     await make_tiers()
     managers = [await make_staff(models.StaffRole.ACCOUNT_MANAGER) for _ in range(3)]
     desks = [await make_staff(models.StaffRole.FRONT_DESK) for _ in range(2)]
     boss = await make_staff(models.StaffRole.CLUB_MANAGER)
     for i in range(50):
-        member = await make_member(name=f"Member {i:02d}", birthday=birthday_in(i % 10), account_manager_id=managers[i % 3].id)
+        member = await make_member(name=f"Member {i:02d}", birthday=birthday_in(i % 10 + 1), account_manager_id=managers[i % 3].id)
         for desk in desks:
             await make_interaction(member, staff=desk, at=datetime.now(timezone.utc) - timedelta(days=i + 1))
         await make_task(

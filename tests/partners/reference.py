@@ -6,20 +6,17 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 
 from domain.signatures import signature_headers, verify
-from tests.servers import REPO, _free_port
+from tests.servers import REPO, start_on_a_free_port
 
 SECRET = "test-partner-secret"
-START_TIMEOUT = 15.0
 
 
 @dataclass
@@ -65,28 +62,21 @@ class PartnerProcess:
 @contextmanager
 def partner_server(store: Path, *options: str, catalog: str = "wine") -> Iterator[PartnerProcess]:
     """`python -m partners.reference_server` on a free loopback port; always stopped at the end."""
-    port = _free_port()
-    command = [sys.executable, "-m", "partners.reference_server", "--name", "Test Cellar", "--port", str(port),
-               "--catalog", catalog, "--secret", SECRET, "--store", str(store), *options]
-    log = store.with_suffix(f".{port}.log")
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
-    running = PartnerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    started: list[PartnerProcess] = []
+
+    def start(port: int) -> PartnerProcess:
+        command = [sys.executable, "-m", "partners.reference_server", "--name", "Test Cellar", "--port", str(port),
+                   "--catalog", catalog, "--secret", SECRET, "--store", str(store), *options]
+        log = store.with_suffix(f".{port}.log")
+        with log.open("wb") as sink:
+            process = subprocess.Popen(command, cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
+        started.append(PartnerProcess(url=f"http://127.0.0.1:{port}", process=process, log=log))
+        return started[-1]
+
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the partner exited with status {process.returncode}:\n{running.output()}")
-            try:
-                if httpx.get(f"{running.url}/health", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the partner did not answer /health within {START_TIMEOUT} s:\n{running.output()}")
-            time.sleep(0.05)
-        yield running
+        yield start_on_a_free_port(start)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        for partner in started:
+            if partner.process.poll() is None:
+                partner.process.kill()
+                partner.process.wait()
