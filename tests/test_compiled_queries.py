@@ -511,6 +511,13 @@ CASES = [
         _first(2),
     ),
     Case(
+        "edges without their nodes",
+        """query($first: Int!) { members(first: $first) {
+          edges { __typename cursor } pageInfo { endCursor }
+        } }""",
+        _first(3),
+    ),
+    Case(
         "first: 0",
         """query($first: Int!) { members(first: $first) {
           pageInfo { hasNextPage startCursor endCursor } edges { cursor node { id tier { benefits { code } } preferences { value } } }

@@ -121,10 +121,10 @@ class Members(Root):
         out: dict[str, Any] = {}
         for key, part, detail in self.connection:
             if part == EDGES:
-                build, cache = select.build, {}
+                cache: dict[Any, Any] = {}  # the joined objects built, shared by the page's nodes
+                with_node = any(part == NODE for _, part, _ in detail)
                 out[key] = [
-                    {edge_key: cursor if what == CURSOR else build(run, row, cache, many) if what == NODE else constant
-                     for edge_key, what, constant in detail}
+                    _edge(detail, select.build(run, row, cache, many) if with_node else None, cursor)
                     for row, cursor in zip(page, cursors)
                 ]
             elif part == PAGE_INFO:
@@ -138,6 +138,10 @@ class Members(Root):
             else:
                 out[key] = detail
         return out
+
+
+def _edge(parts: list[tuple[str, int, Any]], node: dict[str, Any] | None, cursor: str) -> dict[str, Any]:
+    return {key: cursor if part == CURSOR else node if part == NODE else constant for key, part, constant in parts}
 
 
 def compile_root(compiler: Compiler, query_type: GraphQLObjectType, key: str, nodes: list[FieldNode]) -> Root:

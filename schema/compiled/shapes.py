@@ -180,7 +180,8 @@ class Select:
 
     head: str  # SELECT ... FROM ... LEFT JOIN ...
     build: Builder
-    relations: list[tuple[int, Shape, ToMany]]  # every to-many of the statement's shapes: (parent id's place, child shape, relation)
+    # Every to-many of the statement's shapes: (parent id's place, child shape, relation, foreign key's place in the child's row).
+    relations: list[tuple[int, Shape, ToMany, int]]
     dialect: str
     source: str  # the builder's, for reading and debugging
 
@@ -233,7 +234,7 @@ class _Code:
         self.dialect, self.places = dialect, places
         self.names: dict[str, Any] = {}
         self.helpers: list[str] = []
-        self.relations: list[tuple[int, Shape, ToMany]] = []
+        self.relations: list[tuple[int, Shape, ToMany, int]] = []
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -288,12 +289,12 @@ class _Code:
     def children(self, parent: Shape, child: Shape, relation: ToMany) -> str:
         """A helper answering a to-many relation's list: the rows `fill` read, those `keep` keeps."""
         at = self.places[id(parent)]
-        self.relations.append((at["id"], child, relation))
+        child_at = {column: index for index, column in enumerate(child.columns)}  # its own columns come first
+        self.relations.append((at["id"], child, relation, child_at[relation.foreign_key]))
         select = child.select(self.dialect)
         helper, shape_name, build = self.fresh("many"), self.name(child, "shape"), self.name(select.build, "build")
         lines = [f"def {helper}(run, r, cache, many):", f"    rows = many[{shape_name}].get(r[{at['id']}], ())"]
         if relation.keep is not None:
-            child_at = {column: index for index, column in enumerate(child.columns)}
             parent_values = _tuple(f"r[{at[column]}]" for column in relation.parent_columns)
             row_values = _tuple(f"row[{child_at[column]}]" for column in relation.columns)
             lines += [
@@ -319,7 +320,7 @@ def dialect() -> str:
 async def fill(run: Run, select: Select, rows: list[Any], many: dict[Any, Any]) -> None:
     """Read the to-many relations of these rows and of the rows joined to them: one statement per relation
     with parents, its rows by parent id in `many` under the child shape."""
-    for id_at, child, relation in select.relations:
+    for id_at, child, relation, foreign_key_at in select.relations:
         parent_ids = list({row[id_at]: None for row in rows if row[id_at] is not None})
         if not parent_ids:
             many[child] = {}
@@ -329,7 +330,6 @@ async def fill(run: Run, select: Select, rows: list[Any], many: dict[Any, Any]) 
             child_select.any_of(relation.foreign_key, 1), [child_select.list_parameter(parent_ids)], order_by=relation.order_by
         )
         await fill(run, child_select, children, many)
-        foreign_key_at = child.columns.index(relation.foreign_key)  # the child's own columns come first
         grouped: dict[Any, list[Any]] = {}
         for row in children:
             grouped.setdefault(row[foreign_key_at], []).append(row)
